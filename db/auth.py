@@ -1,0 +1,119 @@
+"""Passwords, bearer tokens and the viewer a token stands for."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select, update
+
+from db.models import technicians, tokens, users
+from db.session import RequestDB
+
+_hasher = PasswordHasher()
+# Verified against when an email is unknown, so a wrong email costs as much as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a password")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    user_id: int
+    company_id: int
+    role: str
+    name: str
+    email: str
+    technician_id: int | None
+    token_id: int | None = None
+
+    @property
+    def is_office(self) -> bool:
+        return self.role in ("admin", "dispatcher", "office")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def token_digest(raw: str) -> bytes:
+    return hashlib.sha256(raw.encode()).digest()
+
+
+def new_token() -> tuple[str, bytes]:
+    raw = "opus_" + secrets.token_urlsafe(32)
+    return raw, token_digest(raw)
+
+
+def _viewer_query():  # type: ignore[no-untyped-def]
+    return select(
+        users.c.id, users.c.company_id, users.c.role, users.c.name, users.c.email,
+        technicians.c.id.label("technician_id"),
+    ).outerjoin(technicians, technicians.c.user_id == users.c.id)
+
+
+async def issue_token(db: RequestDB, user_id: int, company_id: int) -> str:
+    raw, digest = new_token()
+    await db.execute(
+        tokens.insert().values(company_id=company_id, user_id=user_id, token_hash=digest)
+    )
+    return raw
+
+
+async def authenticate(db: RequestDB, raw_token: str) -> Viewer | None:
+    """The viewer behind a bearer token, or None; scopes `db` to the viewer's company."""
+    await db.set_system()
+    row = await db.one_or_none(
+        _viewer_query()
+        .add_columns(tokens.c.id.label("token_id"))
+        .join(tokens, tokens.c.user_id == users.c.id)
+        .where(
+            tokens.c.token_hash == token_digest(raw_token),
+            tokens.c.revoked_at.is_(None),
+            (tokens.c.expires_at.is_(None)) | (tokens.c.expires_at > func.now()),
+            users.c.active.is_(True),
+        )
+    )
+    if row is None:
+        return None
+    viewer = Viewer(
+        user_id=row.id, company_id=row.company_id, role=row.role, name=row.name,
+        email=row.email, technician_id=row.technician_id, token_id=row.token_id,
+    )
+    await db.set_company(viewer.company_id)
+    return viewer
+
+
+async def login(db: RequestDB, email: str, password: str) -> tuple[Viewer, str] | None:
+    """Check credentials and issue a session token; None for any wrong email or password."""
+    await db.set_system()
+    row = await db.one_or_none(
+        _viewer_query()
+        .add_columns(users.c.password_hash)
+        .where(func.lower(users.c.email) == email.strip().lower(), users.c.active.is_(True))
+    )
+    if row is None:
+        verify_password(_DUMMY_HASH, password)
+        return None
+    if not verify_password(row.password_hash, password):
+        return None
+    viewer = Viewer(
+        user_id=row.id, company_id=row.company_id, role=row.role, name=row.name,
+        email=row.email, technician_id=row.technician_id,
+    )
+    await db.set_company(viewer.company_id)
+    return viewer, await issue_token(db, viewer.user_id, viewer.company_id)
+
+
+async def revoke_token(db: RequestDB, token_id: int) -> None:
+    await db.execute(
+        update(tokens).where(tokens.c.id == token_id).values(revoked_at=func.now())
+    )

@@ -1,0 +1,45 @@
+"""Writing job events: the timeline, the outbox and the webhook source in one table.
+
+Callers write events in the same transaction as the change they describe; publishing happens
+after commit from these rows (subscriptions/relay.py), never from a resolver.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.dialects.postgresql import insert
+
+from db.auth import Viewer
+from db.models import job_events, jobs
+from db.session import RequestDB
+
+
+async def record_event(
+    db: RequestDB,
+    *,
+    company_id: int,
+    job_id: int,
+    type: str,
+    payload: dict[str, Any] | None = None,
+    actor: Viewer | None = None,
+    visit_id: int | None = None,
+) -> Any:
+    """Append one event to a job's timeline and return its row."""
+    seq = await db.scalar(
+        update(jobs)
+        .where(jobs.c.id == job_id, jobs.c.company_id == company_id)
+        .values(event_seq=jobs.c.event_seq + 1)
+        .returning(jobs.c.event_seq)
+    )
+    result = await db.execute(
+        insert(job_events)
+        .values(
+            company_id=company_id, job_id=job_id, visit_id=visit_id, seq=seq, type=type,
+            payload=payload or {}, actor_user_id=actor.user_id if actor else None,
+            actor_name=actor.name if actor else "system", created_at=func.now(),
+        )
+        .returning(job_events)
+    )
+    return result.one()
