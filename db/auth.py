@@ -55,7 +55,11 @@ def new_token() -> tuple[str, bytes]:
 
 def _viewer_query():  # type: ignore[no-untyped-def]
     return select(
-        users.c.id, users.c.company_id, users.c.role, users.c.name, users.c.email,
+        users.c.id,
+        users.c.company_id,
+        users.c.role,
+        users.c.name,
+        users.c.email,
         technicians.c.id.label("technician_id"),
     ).outerjoin(technicians, technicians.c.user_id == users.c.id)
 
@@ -85,8 +89,13 @@ async def authenticate(db: RequestDB, raw_token: str) -> Viewer | None:
     if row is None:
         return None
     viewer = Viewer(
-        user_id=row.id, company_id=row.company_id, role=row.role, name=row.name,
-        email=row.email, technician_id=row.technician_id, token_id=row.token_id,
+        user_id=row.id,
+        company_id=row.company_id,
+        role=row.role,
+        name=row.name,
+        email=row.email,
+        technician_id=row.technician_id,
+        token_id=row.token_id,
     )
     await db.set_company(viewer.company_id)
     return viewer
@@ -106,14 +115,16 @@ async def login(db: RequestDB, email: str, password: str) -> tuple[Viewer, str] 
     if not verify_password(row.password_hash, password):
         return None
     viewer = Viewer(
-        user_id=row.id, company_id=row.company_id, role=row.role, name=row.name,
-        email=row.email, technician_id=row.technician_id,
+        user_id=row.id,
+        company_id=row.company_id,
+        role=row.role,
+        name=row.name,
+        email=row.email,
+        technician_id=row.technician_id,
     )
     await db.set_company(viewer.company_id)
     return viewer, await issue_token(db, viewer.user_id, viewer.company_id)
 
 
 async def revoke_token(db: RequestDB, token_id: int) -> None:
-    await db.execute(
-        update(tokens).where(tokens.c.id == token_id).values(revoked_at=func.now())
-    )
+    await db.execute(update(tokens).where(tokens.c.id == token_id).values(revoked_at=func.now()))

@@ -36,9 +36,15 @@ async def record_event(
     result = await db.execute(
         insert(job_events)
         .values(
-            company_id=company_id, job_id=job_id, visit_id=visit_id, seq=seq, type=type,
-            payload=payload or {}, actor_user_id=actor.user_id if actor else None,
-            actor_name=actor.name if actor else "system", created_at=func.now(),
+            company_id=company_id,
+            job_id=job_id,
+            visit_id=visit_id,
+            seq=seq,
+            type=type,
+            payload=payload or {},
+            actor_user_id=actor.user_id if actor else None,
+            actor_name=actor.name if actor else "system",
+            created_at=func.now(),
         )
         .returning(job_events)
     )

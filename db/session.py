@@ -51,7 +51,9 @@ def install_statement_counter(engine: AsyncEngine) -> None:
         stats: StatementStats | None = conn.info.get("opus_stats")
         if stats is not None:
             stats.count += 1
-            stats.seconds += time.perf_counter() - conn.info.pop("opus_started", time.perf_counter())
+            stats.seconds += time.perf_counter() - conn.info.pop(
+                "opus_started", time.perf_counter()
+            )
             if stats.keep_text:
                 stats.statements.append(statement)
 

@@ -1,1 +1,1 @@
-"""The Starlette application, settings, CLI and static pages. The only layer that reads the environment."""
+"""The Starlette app, settings, CLI and static pages: the only layer reading the environment."""

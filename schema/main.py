@@ -1,0 +1,407 @@
+"""The one Schema: Query, Mutation and the request limits around them."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import strawberry
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from resolvers import crew as crew_resolvers
+from resolvers import customers as customer_resolvers
+from resolvers import jobs as job_resolvers
+from resolvers import tenants as tenant_resolvers
+from resolvers.common import PageArgs, query_error, require_viewer
+from resolvers.context import Context
+from resolvers.errors import ErrorCode
+from resolvers.ids import from_global_id
+from schema.common import Connection, Node, NodeRow, make_connection, run_mutation
+from schema.crew import (
+    Crew,
+    CrewCreateInput,
+    CrewPayload,
+    Technician,
+    TechnicianCreateInput,
+    TechnicianPayload,
+    TechnicianUpdateInput,
+)
+from schema.customers import (
+    Asset,
+    AssetCreateInput,
+    AssetPayload,
+    Contact,
+    ContactCreateInput,
+    ContactPayload,
+    Customer,
+    CustomerCreateInput,
+    CustomerPayload,
+    CustomerUpdateInput,
+    Location,
+    LocationCreateInput,
+    LocationPayload,
+)
+from schema.dispatch import Visit
+from schema.jobs import (
+    Job,
+    JobCancelInput,
+    JobCreateInput,
+    JobEvent,
+    JobFilter,
+    JobHoldInput,
+    JobOrderBy,
+    JobPayload,
+    JobReleaseInput,
+    JobUpdateInput,
+)
+from schema.tenants import (
+    Company,
+    LoginInput,
+    LoginPayload,
+    LogoutPayload,
+    User,
+    UserCreateInput,
+    UserPayload,
+    Viewer,
+)
+
+Info = strawberry.Info[Context, None]
+
+NODE_LOADERS = {
+    "Job": "job_by_id",
+    "Customer": "customer_by_id",
+    "Location": "location_by_id",
+    "Contact": "contact_by_id",
+    "Asset": "asset_by_id",
+    "Technician": "technician_by_id",
+    "Crew": "crew_by_id",
+    "User": "user_by_id",
+    "Company": "company_by_id",
+    "Visit": "visit_by_id",
+}
+NODE_TYPES = (
+    Job,
+    Customer,
+    Location,
+    Contact,
+    Asset,
+    Technician,
+    Crew,
+    User,
+    Company,
+    Visit,
+    JobEvent,
+)
+
+
+def _is_set(value: Any) -> bool:
+    return value is not strawberry.UNSET
+
+
+async def _load_node(ctx: Context, global_id: str) -> NodeRow | None:
+    parsed = from_global_id(global_id)
+    if parsed is None or parsed[0] not in NODE_LOADERS:
+        return None
+    row = await getattr(ctx.loaders, NODE_LOADERS[parsed[0]]).load(parsed[1])
+    return NodeRow(parsed[0], row) if row is not None else None
+
+
+def _page(first: int | None, after: str | None, last: int | None, before: str | None) -> PageArgs:
+    return PageArgs(first=first, after=after, last=last, before=before)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Any object by its global id; null when missing or not yours.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        require_viewer(info.context)
+        return await _load_node(info.context, id)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="Objects by global ids, in order; null where missing or not yours."
+    )
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        require_viewer(info.context)
+        if len(ids) > info.context.max_page_size:
+            raise query_error(
+                ErrorCode.VALIDATION, f"At most {info.context.max_page_size} ids at once.", "ids"
+            )
+        return list(await asyncio.gather(*(_load_node(info.context, i) for i in ids)))  # type: ignore[arg-type]
+
+    @strawberry.field(description="The signed-in user, their role and company.")
+    def viewer(self, info: Info) -> Viewer:
+        viewer = require_viewer(info.context)
+        return Viewer(user_id=viewer.user_id, company_id=viewer.company_id)
+
+    @strawberry.field(description="Jobs the viewer may see, filtered, ordered and paged by cursor.")
+    async def jobs(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: JobFilter | None = None,
+        order_by: JobOrderBy = JobOrderBy.CREATED_AT_DESC,
+    ) -> Connection[Job]:
+        flt = None
+        if filter is not None:
+            flt = job_resolvers.JobFilterArgs(
+                status=[s.value for s in filter.status] if filter.status else None,
+                priority=[p.value for p in filter.priority] if filter.priority else None,
+                customer_id=filter.customer_id,
+                technician_id=filter.technician_id,
+                scheduled_from=filter.scheduled_from,
+                scheduled_to=filter.scheduled_to,
+                tags=filter.tags,
+                search=filter.search,
+            )
+        page, total = await job_resolvers.list_jobs(
+            info.context, flt, order_by.value, _page(first, after, last, before)
+        )
+        return make_connection(page.rows, page.cursors, page.has_next, page.has_previous, total)
+
+    @strawberry.field(description='A job by its number, e.g. "J-1042".')
+    async def job_by_number(self, info: Info, number: str) -> Job | None:
+        return await job_resolvers.job_by_number(info.context, number)  # type: ignore[return-value]
+
+    @strawberry.field(description="Customers by name, paged by cursor.")
+    async def customers(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        search: str | None = None,
+    ) -> Connection[Customer]:
+        page, total = await customer_resolvers.list_customers(
+            info.context, search, _page(first, after, last, before)
+        )
+        return make_connection(page.rows, page.cursors, page.has_next, page.has_previous, total)
+
+    @strawberry.field(description="Technicians by name, paged by cursor.")
+    async def technicians(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        search: str | None = None,
+        skill: str | None = None,
+        active: bool | None = None,
+    ) -> Connection[Technician]:
+        page, total = await crew_resolvers.list_technicians(
+            info.context, search, skill, active, _page(first, after, last, before)
+        )
+        return make_connection(page.rows, page.cursors, page.has_next, page.has_previous, total)
+
+    @strawberry.field(description="All crews of the company.")
+    async def crews(self, info: Info) -> list[Crew]:
+        return await crew_resolvers.list_crews(info.context)  # type: ignore[return-value]
+
+
+def _job_payload(row: Any) -> JobPayload:
+    return JobPayload(job=row, errors=[])
+
+
+def _job_errors(errors: Any) -> JobPayload:
+    return JobPayload(job=None, errors=errors)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Create a job for a customer; it gets the next job number.")
+    async def job_create(self, info: Info, input: JobCreateInput) -> JobPayload:
+        return await run_mutation(
+            info, lambda: job_resolvers.create_job(info.context, input), _job_payload, _job_errors
+        )
+
+    @strawberry.mutation(
+        description="Edit a job. Refused with VERSION_CONFLICT if it changed since you read it."
+    )
+    async def job_update(self, info: Info, input: JobUpdateInput) -> JobPayload:
+        return await run_mutation(
+            info,
+            lambda: job_resolvers.update_job(info.context, input, _is_set),
+            _job_payload,
+            _job_errors,
+        )
+
+    @strawberry.mutation(description="Cancel a job and its unfinished visits.")
+    async def job_cancel(self, info: Info, input: JobCancelInput) -> JobPayload:
+        return await run_mutation(
+            info,
+            lambda: job_resolvers.cancel_job(
+                info.context, input.id, input.reason, input.expected_version
+            ),
+            _job_payload,
+            _job_errors,
+        )
+
+    @strawberry.mutation(description="Put a job on hold with a reason.")
+    async def job_hold(self, info: Info, input: JobHoldInput) -> JobPayload:
+        return await run_mutation(
+            info,
+            lambda: job_resolvers.hold_job(
+                info.context, input.id, input.reason, input.expected_version
+            ),
+            _job_payload,
+            _job_errors,
+        )
+
+    @strawberry.mutation(description="Take a job off hold.")
+    async def job_release(self, info: Info, input: JobReleaseInput) -> JobPayload:
+        return await run_mutation(
+            info,
+            lambda: job_resolvers.release_job(info.context, input.id, input.expected_version),
+            _job_payload,
+            _job_errors,
+        )
+
+    @strawberry.mutation(description="Add a customer.")
+    async def customer_create(self, info: Info, input: CustomerCreateInput) -> CustomerPayload:
+        return await run_mutation(
+            info,
+            lambda: customer_resolvers.create_customer(info.context, input),
+            lambda row: CustomerPayload(customer=row, errors=[]),
+            lambda errors: CustomerPayload(customer=None, errors=errors),
+        )
+
+    @strawberry.mutation(description="Edit a customer.")
+    async def customer_update(self, info: Info, input: CustomerUpdateInput) -> CustomerPayload:
+        return await run_mutation(
+            info,
+            lambda: customer_resolvers.update_customer(info.context, input, _is_set),
+            lambda row: CustomerPayload(customer=row, errors=[]),
+            lambda errors: CustomerPayload(customer=None, errors=errors),
+        )
+
+    @strawberry.mutation(description="Add a service address to a customer.")
+    async def location_create(self, info: Info, input: LocationCreateInput) -> LocationPayload:
+        return await run_mutation(
+            info,
+            lambda: customer_resolvers.create_location(info.context, input),
+            lambda row: LocationPayload(location=row, errors=[]),
+            lambda errors: LocationPayload(location=None, errors=errors),
+        )
+
+    @strawberry.mutation(description="Add a contact person to a customer.")
+    async def contact_create(self, info: Info, input: ContactCreateInput) -> ContactPayload:
+        return await run_mutation(
+            info,
+            lambda: customer_resolvers.create_contact(info.context, input),
+            lambda row: ContactPayload(contact=row, errors=[]),
+            lambda errors: ContactPayload(contact=None, errors=errors),
+        )
+
+    @strawberry.mutation(description="Record a piece of equipment at a location.")
+    async def asset_create(self, info: Info, input: AssetCreateInput) -> AssetPayload:
+        return await run_mutation(
+            info,
+            lambda: customer_resolvers.create_asset(info.context, input),
+            lambda row: AssetPayload(asset=row, errors=[]),
+            lambda errors: AssetPayload(asset=None, errors=errors),
+        )
+
+    @strawberry.mutation(description="Add a technician profile.")
+    async def technician_create(
+        self, info: Info, input: TechnicianCreateInput
+    ) -> TechnicianPayload:
+        return await run_mutation(
+            info,
+            lambda: crew_resolvers.create_technician(info.context, input),
+            lambda row: TechnicianPayload(technician=row, errors=[]),
+            lambda errors: TechnicianPayload(technician=None, errors=errors),
+        )
+
+    @strawberry.mutation(description="Edit a technician profile.")
+    async def technician_update(
+        self, info: Info, input: TechnicianUpdateInput
+    ) -> TechnicianPayload:
+        return await run_mutation(
+            info,
+            lambda: crew_resolvers.update_technician(info.context, input, _is_set),
+            lambda row: TechnicianPayload(technician=row, errors=[]),
+            lambda errors: TechnicianPayload(technician=None, errors=errors),
+        )
+
+    @strawberry.mutation(description="Create a crew of technicians.")
+    async def crew_create(self, info: Info, input: CrewCreateInput) -> CrewPayload:
+        return await run_mutation(
+            info,
+            lambda: crew_resolvers.create_crew(info.context, input),
+            lambda row: CrewPayload(crew=row, errors=[]),
+            lambda errors: CrewPayload(crew=None, errors=errors),
+        )
+
+    @strawberry.mutation(description="Add a user to the company (admins only).")
+    async def user_create(self, info: Info, input: UserCreateInput) -> UserPayload:
+        return await run_mutation(
+            info,
+            lambda: tenant_resolvers.create_user(info.context, input),
+            lambda row: UserPayload(user=row, errors=[]),
+            lambda errors: UserPayload(user=None, errors=errors),
+        )
+
+    @strawberry.mutation(description="Sign in with email and password; returns a bearer token.")
+    async def login(self, info: Info, input: LoginInput) -> LoginPayload:
+        return await run_mutation(
+            info,
+            lambda: tenant_resolvers.sign_in(info.context, input.email, input.password),
+            lambda result: LoginPayload(
+                token=result[1],
+                viewer=Viewer(user_id=result[0].user_id, company_id=result[0].company_id),
+                errors=[],
+            ),
+            lambda errors: LoginPayload(token=None, viewer=None, errors=errors),
+        )
+
+    @strawberry.mutation(description="Sign out: the token of this request stops working.")
+    async def logout(self, info: Info) -> LogoutPayload:
+        return await run_mutation(
+            info,
+            lambda: tenant_resolvers.sign_out(info.context),
+            lambda _: LogoutPayload(ok=True, errors=[]),
+            lambda errors: LogoutPayload(ok=False, errors=errors),
+        )
+
+
+def create_schema(
+    *, max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000, mask_errors: bool = True
+) -> strawberry.Schema:
+    # Factories: strawberry builds fresh extensions per request; the parse and validation
+    # caches live at module level, so they still span requests.
+    extensions: list[Any] = [
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+    ]
+    if mask_errors:
+        extensions.append(lambda: MaskErrors(should_mask_error=_should_mask))
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=list(NODE_TYPES),
+        extensions=extensions,
+        config=StrawberryConfig(auto_camel_case=True),
+    )
+
+
+def _should_mask(error: Any) -> bool:
+    # Errors we raise on purpose carry a code; anything else is unexpected and hidden.
+    return not (error.extensions or {}).get("code") and error.original_error is not None
+
+
+schema = create_schema()

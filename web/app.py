@@ -1,0 +1,80 @@
+"""The Starlette application: GraphQL at /graphql, health checks, the pages."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from db.engine import create_engine
+from db.session import install_statement_counter
+from schema.main import create_schema
+from web.graphql import OpusGraphQL
+from web.settings import Settings, load_settings
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def create_app(settings: Settings) -> Starlette:
+    if settings.database_url is None:
+        raise RuntimeError("create_app needs a database URL; `opus serve` starts the embedded one")
+    engine = create_engine(settings.database_url, pool_size=settings.pool_size)
+    install_statement_counter(engine)
+    limits = settings.limits
+    schema = create_schema(
+        max_depth=limits.max_depth, max_aliases=limits.max_aliases, max_tokens=limits.max_tokens
+    )
+    graphql = OpusGraphQL(
+        schema,
+        engine=engine,
+        max_page_size=limits.max_page_size,
+        graphql_ide="graphiql" if settings.graphiql else None,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            return JSONResponse({"status": "unavailable", "error": type(exc).__name__}, 503)
+        return JSONResponse({"status": "ok"})
+
+    async def index(request: Request) -> Response:
+        return RedirectResponse("/graphql")
+
+    app = Starlette(
+        routes=[
+            Route("/", index),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.engine = engine
+    app.state.settings = settings
+    return app
+
+
+def app_from_env() -> Starlette:
+    """Factory for uvicorn (`web.app:app_from_env`), reading settings from the environment."""
+    return create_app(load_settings())
