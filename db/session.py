@@ -24,7 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 from sqlalchemy.sql import Executable
 
 _SET_COMPANY = text(
-    "SELECT set_config('opus.company_id', :company_id, true), set_config('opus.system', 'off', true)"
+    "SELECT set_config('opus.company_id', :company_id, true),"
+    " set_config('opus.system', 'off', true)"
 )
 _SET_SYSTEM = text("SELECT set_config('opus.system', 'on', true)")
 
@@ -61,7 +62,13 @@ def install_statement_counter(engine: AsyncEngine) -> None:
 class RequestDB:
     """The connection of one request (or one CLI command, or one relay pass)."""
 
-    def __init__(self, engine: AsyncEngine, *, keep_statement_text: bool = False) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, keep_statement_text: bool = False, short: bool = False
+    ) -> None:
+        # `short`: every statement runs in a transaction of its own, released at once. For
+        # websocket connections, which live for hours and must neither pin a pooled connection
+        # nor read from one stale snapshot.
+        self.short = short
         self._engine = engine
         self._conn: AsyncConnection | None = None
         self._tx: AsyncTransaction | None = None
@@ -99,9 +106,22 @@ class RequestDB:
                 await self._conn.execute(_SET_SYSTEM)
 
     async def execute(self, statement: Executable, params: Any = None) -> Any:
+        if self.short:
+            return await self._execute_short(statement, params)
         async with self._lock:
             conn = await self._connection()
             return await conn.execute(statement, params)
+
+    async def _execute_short(self, statement: Executable, params: Any) -> Any:
+        async with self._engine.connect() as conn:
+            conn.sync_connection.info["opus_stats"] = self.stats  # type: ignore[union-attr]
+            async with conn.begin():
+                if self.system:
+                    await conn.execute(_SET_SYSTEM)
+                elif self.company_id is not None:
+                    await conn.execute(_SET_COMPANY, {"company_id": str(self.company_id)})
+                # Async results are buffered, so they outlive the connection.
+                return await conn.execute(statement, params)
 
     async def all(self, statement: Executable, params: Any = None) -> Sequence[Row[Any]]:
         return (await self.execute(statement, params)).all()

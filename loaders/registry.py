@@ -261,3 +261,43 @@ class Loaders:
             return [counts.get(k, 0) for k in keys]
 
         return DataLoader(load_fn=load)
+
+    @cached_property
+    def status_history_by_visit_id(self) -> DataLoader[int, list[Row[Any]]]:
+        """(status, at) entries of each visit, from its events, oldest first."""
+
+        async def load(keys: list[int]) -> Sequence[list[Row[Any]]]:
+            query = (
+                select(
+                    job_events.c.payload["to"].astext.label("status"),
+                    job_events.c.created_at.label("at"),
+                )
+                .where(func.jsonb_typeof(job_events.c.payload["to"]) == "string")
+                .order_by(job_events.c.job_id, job_events.c.seq)
+            )
+            return await rows_by_key(
+                self.db,
+                self.company_id,
+                query,
+                job_events.c.visit_id,
+                keys,
+                job_events.c.company_id,
+            )
+
+        return DataLoader(load_fn=load)
+
+    @cached_property
+    def technician_ids_by_visit_id(self) -> DataLoader[int, list[int]]:
+        async def load(keys: list[int]) -> Sequence[list[int]]:
+            rows = await self.db.all(
+                select(visit_technicians.c.visit_id, visit_technicians.c.technician_id).where(
+                    visit_technicians.c.company_id == self.company_id,
+                    visit_technicians.c.visit_id.in_(keys),
+                )
+            )
+            grouped: dict[int, list[int]] = defaultdict(list)
+            for row in rows:
+                grouped[row.visit_id].append(row.technician_id)
+            return [grouped.get(k, []) for k in keys]
+
+        return DataLoader(load_fn=load)

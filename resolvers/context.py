@@ -23,7 +23,23 @@ class Context:
     # Called after the request's transaction commits (wakes the outbox relay).
     after_commit: list[Callable[[], Any]] = field(default_factory=list)
     request: Any = None
+    # Average travel speed for ETAs (settings), and per-request memo of resolver-level loaders.
+    average_speed_kmh: float = 40.0
+    memo: dict[str, Any] = field(default_factory=dict)
+    # Filled by graphql-transport-ws from the connection_init payload.
+    connection_params: Any = None
+    # For subscriptions: the engine to open short sessions on, the bus, and the process-wide
+    # cache of event snapshots shared by every subscriber.
+    engine: Any = None
+    bus: Any = None
+    snapshots: Any = None
 
     def use_viewer(self, viewer: Viewer) -> None:
         self.viewer = viewer
         self.loaders = Loaders(self.db, viewer)
+
+    def refresh(self) -> None:
+        """Forget cached rows: a long-lived subscription must not resolve from stale caches."""
+        if self.viewer is not None:
+            self.loaders = Loaders(self.db, self.viewer)
+        self.memo = {k: v for k, v in self.memo.items() if k == "zone"}

@@ -27,7 +27,7 @@ class Problem:
 
 
 class MutationError(Exception):
-    """Raised inside a mutation to abandon it: its savepoint is rolled back, the payload lists these."""
+    """Raised inside a mutation to abandon it; the payload lists these problems."""
 
     def __init__(self, *problems: Problem) -> None:
         super().__init__("; ".join(p.message for p in problems))

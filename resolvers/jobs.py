@@ -1,4 +1,4 @@
-"""Jobs: listing with filters and search, creation, edits with optimistic concurrency, hold/cancel."""
+"""Jobs: listing with filters and search, creation, edits with optimistic locking, hold, cancel."""
 
 from __future__ import annotations
 

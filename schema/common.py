@@ -131,7 +131,7 @@ async def run_mutation(
     ok: Callable[[T], Any],
     failed: Callable[[list[UserError]], Any],
 ) -> Any:
-    """Run one mutation in its own savepoint: all of it happens, or none of it and `errors` say why."""
+    """Run one mutation in its own savepoint: all of it happens, or none and `errors` say why."""
     ctx = info.context
     async with ctx.db.savepoint() as savepoint:
         try:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncGenerator
+from datetime import date
 from typing import Any
 
 import strawberry
@@ -18,7 +20,10 @@ from strawberry.schema.config import StrawberryConfig
 
 from resolvers import crew as crew_resolvers
 from resolvers import customers as customer_resolvers
+from resolvers import dispatch as dispatch_resolvers
+from resolvers import dispatch_board as board_resolvers
 from resolvers import jobs as job_resolvers
+from resolvers import live as live_resolvers
 from resolvers import tenants as tenant_resolvers
 from resolvers.common import PageArgs, query_error, require_viewer
 from resolvers.context import Context
@@ -49,7 +54,22 @@ from schema.customers import (
     LocationCreateInput,
     LocationPayload,
 )
-from schema.dispatch import Visit
+from schema.dispatch import (
+    DispatchBoard,
+    DispatchEvent,
+    TechnicianRoute,
+    Visit,
+    VisitAssignInput,
+    VisitCancelInput,
+    VisitCreateInput,
+    VisitPayload,
+    VisitRescheduleInput,
+    VisitTransitionInput,
+    board_from,
+    parse_stream_cursor,
+    route_from,
+)
+from schema.enums import DispatchStatus as DispatchStatusEnum
 from schema.jobs import (
     Job,
     JobCancelInput,
@@ -205,9 +225,27 @@ class Query:
         )
         return make_connection(page.rows, page.cursors, page.has_next, page.has_previous, total)
 
+    @strawberry.field(description="The day's visits per technician, unassigned ones apart.")
+    async def dispatch_board(self, info: Info, date: date) -> DispatchBoard:
+        return board_from(await board_resolvers.dispatch_board(info.context, date))
+
+    @strawberry.field(description="A technician's stops for a day, in order, with ETAs.")
+    async def technician_route(
+        self, info: Info, technician_id: strawberry.ID, date: date
+    ) -> TechnicianRoute | None:
+        return route_from(await board_resolvers.technician_route(info.context, technician_id, date))
+
     @strawberry.field(description="All crews of the company.")
     async def crews(self, info: Info) -> list[Crew]:
         return await crew_resolvers.list_crews(info.context)  # type: ignore[return-value]
+
+
+def _visit_payload(result: Any) -> VisitPayload:
+    return VisitPayload(visit=result[0], event=result[1], errors=[])
+
+
+def _visit_errors(errors: Any) -> VisitPayload:
+    return VisitPayload(visit=None, event=None, errors=errors)
 
 
 def _job_payload(row: Any) -> JobPayload:
@@ -266,6 +304,60 @@ class Mutation:
             lambda: job_resolvers.release_job(info.context, input.id, input.expected_version),
             _job_payload,
             _job_errors,
+        )
+
+    @strawberry.mutation(description="Schedule a visit; OVERLAP if a technician is already booked.")
+    async def visit_create(self, info: Info, input: VisitCreateInput) -> VisitPayload:
+        return await run_mutation(
+            info,
+            lambda: dispatch_resolvers.create_visit(info.context, input),
+            _visit_payload,
+            _visit_errors,
+        )
+
+    @strawberry.mutation(description="Move a visit that has not started to another time.")
+    async def visit_reschedule(self, info: Info, input: VisitRescheduleInput) -> VisitPayload:
+        return await run_mutation(
+            info,
+            lambda: dispatch_resolvers.reschedule_visit(info.context, input),
+            _visit_payload,
+            _visit_errors,
+        )
+
+    @strawberry.mutation(description="Replace the technicians of a visit.")
+    async def visit_assign(self, info: Info, input: VisitAssignInput) -> VisitPayload:
+        return await run_mutation(
+            info,
+            lambda: dispatch_resolvers.assign_visit(info.context, input),
+            _visit_payload,
+            _visit_errors,
+        )
+
+    @strawberry.mutation(description="Call off a visit (office only).")
+    async def visit_cancel(self, info: Info, input: VisitCancelInput) -> VisitPayload:
+        transition = VisitTransitionInput(
+            visit_id=input.visit_id,
+            to=DispatchStatusEnum.CANCELLED,
+            reason=input.reason,
+            expected_version=input.expected_version,
+        )
+        return await run_mutation(
+            info,
+            lambda: dispatch_resolvers.transition_visit(info.context, transition),
+            _visit_payload,
+            _visit_errors,
+        )
+
+    @strawberry.mutation(
+        description="Press a status button (en route, arrived, working, paused, departed, "
+        "completed). Moves the table forbids give INVALID_TRANSITION listing the allowed ones."
+    )
+    async def visit_transition(self, info: Info, input: VisitTransitionInput) -> VisitPayload:
+        return await run_mutation(
+            info,
+            lambda: dispatch_resolvers.transition_visit(info.context, input),
+            _visit_payload,
+            _visit_errors,
         )
 
     @strawberry.mutation(description="Add a customer.")
@@ -376,6 +468,34 @@ class Mutation:
         )
 
 
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Every event of the day's visits (technicians: their own), live. Pass the "
+        "last cursor you received as `after` to first get what you missed."
+    )
+    async def dispatch_events(
+        self, info: Info, date: date, after: str | None = None
+    ) -> AsyncGenerator[DispatchEvent, None]:
+        position = parse_stream_cursor(after)
+        async for snapshot in live_resolvers.dispatch_events(info.context, date, position):
+            yield DispatchEvent(snapshot=snapshot)
+
+    @strawberry.subscription(description="A job's events, live, resumable with `after`.")
+    async def job_events(
+        self, info: Info, job_id: strawberry.ID, after: str | None = None
+    ) -> AsyncGenerator[DispatchEvent, None]:
+        position = parse_stream_cursor(after)
+        parsed = from_global_id(job_id)
+        if parsed is None or parsed[0] != "Job":
+            raise query_error(ErrorCode.NOT_FOUND, "No such job.", "jobId")
+        stream = await live_resolvers.job_events_stream(info.context, parsed[1], position)
+        if stream is None:
+            raise query_error(ErrorCode.NOT_FOUND, "No such job.", "jobId")
+        async for snapshot in stream:
+            yield DispatchEvent(snapshot=snapshot)
+
+
 def create_schema(
     *, max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000, mask_errors: bool = True
 ) -> strawberry.Schema:
@@ -393,6 +513,7 @@ def create_schema(
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=list(NODE_TYPES),
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),

@@ -16,6 +16,8 @@ from starlette.staticfiles import StaticFiles
 from db.engine import create_engine
 from db.session import install_statement_counter
 from schema.main import create_schema
+from subscriptions.bus import create_bus
+from subscriptions.relay import OutboxRelay
 from web.graphql import OpusGraphQL
 from web.settings import Settings, load_settings
 
@@ -31,18 +33,27 @@ def create_app(settings: Settings) -> Starlette:
     schema = create_schema(
         max_depth=limits.max_depth, max_aliases=limits.max_aliases, max_tokens=limits.max_tokens
     )
+    bus = create_bus(settings.redis_url)
+    relay = OutboxRelay(engine, bus, interval=settings.relay_interval_seconds)
     graphql = OpusGraphQL(
         schema,
         engine=engine,
         max_page_size=limits.max_page_size,
+        bus=bus,
+        relay=relay,
+        average_speed_kmh=settings.average_speed_kmh,
         graphql_ide="graphiql" if settings.graphiql else None,
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await bus.connect()
+        await relay.start()
         try:
             yield
         finally:
+            await relay.stop()
+            await bus.disconnect()
             await engine.dispose()
 
     async def healthz(request: Request) -> Response:
@@ -71,6 +82,8 @@ def create_app(settings: Settings) -> Starlette:
         lifespan=lifespan,
     )
     app.state.engine = engine
+    app.state.bus = bus
+    app.state.relay = relay
     app.state.settings = settings
     return app
 

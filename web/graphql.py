@@ -12,11 +12,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET
 
 from db.auth import authenticate
 from db.session import RequestDB
 from resolvers.context import Context
+from resolvers.live import Snapshots
+from subscriptions.bus import Bus
+from subscriptions.relay import OutboxRelay
 
 log = logging.getLogger("opus.graphql")
 
@@ -31,14 +35,43 @@ def bearer_token(header: str | None) -> str | None:
 
 
 class OpusGraphQL(GraphQL[Context, None]):
-    def __init__(self, schema: Any, engine: AsyncEngine, max_page_size: int, **kwargs: Any) -> None:
-        super().__init__(schema, **kwargs)
+    def __init__(
+        self,
+        schema: Any,
+        engine: AsyncEngine,
+        max_page_size: int,
+        bus: Bus,
+        relay: OutboxRelay,
+        average_speed_kmh: float,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(schema, keep_alive=True, keep_alive_interval=15, **kwargs)
         self.engine = engine
         self.max_page_size = max_page_size
+        self.bus = bus
+        self.relay = relay
+        self.average_speed_kmh = average_speed_kmh
+        self.snapshots = Snapshots(engine)
+
+    def _context(self, db: RequestDB, request: Any) -> Context:
+        return Context(
+            db=db,
+            viewer=None,
+            max_page_size=self.max_page_size,
+            request=request,
+            average_speed_kmh=self.average_speed_kmh,
+            engine=self.engine,
+            bus=self.bus,
+            snapshots=self.snapshots,
+        )
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:  # type: ignore[override]
+        if isinstance(request, WebSocket):
+            # Authenticated from the connection_init payload, see on_ws_connect.
+            return self._context(RequestDB(self.engine, short=True), request)
         db = RequestDB(self.engine)
-        ctx = Context(db=db, viewer=None, max_page_size=self.max_page_size, request=request)
+        ctx = self._context(db, request)
+        ctx.after_commit.append(self.relay.wake)
         token = bearer_token(request.headers.get("authorization"))
         if token:
             ctx.token = token
@@ -46,6 +79,19 @@ class OpusGraphQL(GraphQL[Context, None]):
             if viewer is not None:
                 ctx.use_viewer(viewer)
         return ctx
+
+    async def on_ws_connect(self, context: Context) -> Any:  # type: ignore[override]
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        raw = params.get("authorization") or params.get("Authorization")
+        token = bearer_token(raw) if isinstance(raw, str) else None
+        if token is None and isinstance(context.request, WebSocket):
+            token = bearer_token(context.request.headers.get("authorization"))
+        viewer = await authenticate(context.db, token) if token else None
+        if viewer is None:
+            raise ConnectionRejectionError({"reason": "A valid bearer token is required."})
+        context.token = token
+        context.use_viewer(viewer)
+        return UNSET
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if isinstance(request, WebSocket):

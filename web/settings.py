@@ -48,6 +48,7 @@ class Settings:
     pool_size: int
     load_demo: bool
     average_speed_kmh: int
+    relay_interval_seconds: float
     log_level: str
 
     @property
@@ -75,5 +76,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         pool_size=_int(env, "OPUS_DB_POOL_SIZE", 10),
         load_demo=_bool(env, "OPUS_LOAD_DEMO", True),
         average_speed_kmh=_int(env, "OPUS_AVERAGE_SPEED_KMH", 40),
+        relay_interval_seconds=_int(env, "OPUS_RELAY_INTERVAL_MS", 1000) / 1000,
         log_level=env.get("OPUS_LOG_LEVEL", "info"),
     )

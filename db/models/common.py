@@ -19,8 +19,11 @@ def id_column() -> Column[int]:
 
 def company_column() -> Column[int]:
     return Column(
-        "company_id", BigInteger, ForeignKey("companies.id", ondelete="CASCADE"),
-        nullable=False, index=True,
+        "company_id",
+        BigInteger,
+        ForeignKey("companies.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
     )
 
 

@@ -1,17 +1,31 @@
 """Technicians (the field workforce) and crews (named teams of technicians)."""
 
 from sqlalchemy import (
-    BigInteger, Boolean, Column, Float, ForeignKey, Numeric, PrimaryKeyConstraint, String, Table,
-    Text, text,
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Numeric,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
 from db.models.common import (
-    company_column, created_at_column, id_column, metadata, updated_at_column,
+    company_column,
+    created_at_column,
+    id_column,
+    metadata,
+    updated_at_column,
 )
 
 technicians = Table(
-    "technicians", metadata,
+    "technicians",
+    metadata,
     id_column(),
     company_column(),
     Column("user_id", BigInteger, ForeignKey("users.id", ondelete="SET NULL"), unique=True),
@@ -32,7 +46,8 @@ technicians = Table(
 )
 
 crews = Table(
-    "crews", metadata,
+    "crews",
+    metadata,
     id_column(),
     company_column(),
     Column("name", Text, nullable=False),
@@ -40,12 +55,16 @@ crews = Table(
 )
 
 crew_members = Table(
-    "crew_members", metadata,
+    "crew_members",
+    metadata,
     company_column(),
     Column("crew_id", BigInteger, ForeignKey("crews.id", ondelete="CASCADE"), nullable=False),
     Column(
-        "technician_id", BigInteger, ForeignKey("technicians.id", ondelete="CASCADE"),
-        nullable=False, index=True,
+        "technician_id",
+        BigInteger,
+        ForeignKey("technicians.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
     ),
     PrimaryKeyConstraint("crew_id", "technician_id"),
 )

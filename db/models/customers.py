@@ -3,11 +3,16 @@
 from sqlalchemy import BigInteger, Column, Date, Float, ForeignKey, String, Table, Text
 
 from db.models.common import (
-    company_column, created_at_column, id_column, metadata, updated_at_column,
+    company_column,
+    created_at_column,
+    id_column,
+    metadata,
+    updated_at_column,
 )
 
 customers = Table(
-    "customers", metadata,
+    "customers",
+    metadata,
     id_column(),
     company_column(),
     Column("name", Text, nullable=False),
@@ -19,12 +24,16 @@ customers = Table(
 )
 
 locations = Table(
-    "locations", metadata,
+    "locations",
+    metadata,
     id_column(),
     company_column(),
     Column(
-        "customer_id", BigInteger, ForeignKey("customers.id", ondelete="CASCADE"),
-        nullable=False, index=True,
+        "customer_id",
+        BigInteger,
+        ForeignKey("customers.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
     ),
     Column("label", Text),
     Column("street", Text, nullable=False),
@@ -39,12 +48,16 @@ locations = Table(
 )
 
 contacts = Table(
-    "contacts", metadata,
+    "contacts",
+    metadata,
     id_column(),
     company_column(),
     Column(
-        "customer_id", BigInteger, ForeignKey("customers.id", ondelete="CASCADE"),
-        nullable=False, index=True,
+        "customer_id",
+        BigInteger,
+        ForeignKey("customers.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
     ),
     Column("name", Text, nullable=False),
     Column("email", String(320)),
@@ -54,12 +67,16 @@ contacts = Table(
 )
 
 assets = Table(
-    "assets", metadata,
+    "assets",
+    metadata,
     id_column(),
     company_column(),
     Column(
-        "location_id", BigInteger, ForeignKey("locations.id", ondelete="CASCADE"),
-        nullable=False, index=True,
+        "location_id",
+        BigInteger,
+        ForeignKey("locations.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
     ),
     Column("name", Text, nullable=False),
     Column("make", Text),

@@ -1,17 +1,40 @@
 """Jobs, the assets they concern, and the job event table (timeline, outbox and webhook source)."""
 
 from sqlalchemy import (
-    ARRAY, BigInteger, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer,
-    PrimaryKeyConstraint, String, Table, Text, UniqueConstraint, text,
+    ARRAY,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    Sequence,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
 from db.models.common import (
-    company_column, created_at_column, id_column, metadata, updated_at_column,
+    company_column,
+    created_at_column,
+    id_column,
+    metadata,
+    updated_at_column,
 )
 
 JOB_STATUSES = (
-    "UNSCHEDULED", "SCHEDULED", "IN_PROGRESS", "ON_HOLD", "COMPLETED", "INVOICED", "CANCELLED",
+    "UNSCHEDULED",
+    "SCHEDULED",
+    "IN_PROGRESS",
+    "ON_HOLD",
+    "COMPLETED",
+    "INVOICED",
+    "CANCELLED",
 )
 PRIORITIES = ("LOW", "NORMAL", "HIGH", "EMERGENCY")
 SOURCES = ("QUOTE", "BOOKING_REQUEST", "LEAD", "AGREEMENT_VISIT", "DIRECT")
@@ -23,7 +46,8 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 
 jobs = Table(
-    "jobs", metadata,
+    "jobs",
+    metadata,
     id_column(),
     company_column(),
     Column("number", Integer, nullable=False),
@@ -62,23 +86,30 @@ Index("ix_jobs_company_created", jobs.c.company_id, jobs.c.created_at.desc(), jo
 Index("ix_jobs_company_status", jobs.c.company_id, jobs.c.status)
 Index("ix_jobs_tags", jobs.c.tags, postgresql_using="gin")
 Index(
-    "ix_jobs_search_text", jobs.c.search_text,
-    postgresql_using="gin", postgresql_ops={"search_text": "gin_trgm_ops"},
+    "ix_jobs_search_text",
+    jobs.c.search_text,
+    postgresql_using="gin",
+    postgresql_ops={"search_text": "gin_trgm_ops"},
 )
 
 job_assets = Table(
-    "job_assets", metadata,
+    "job_assets",
+    metadata,
     company_column(),
     Column("job_id", BigInteger, ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
     Column(
-        "asset_id", BigInteger, ForeignKey("assets.id", ondelete="CASCADE"),
-        nullable=False, index=True,
+        "asset_id",
+        BigInteger,
+        ForeignKey("assets.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
     ),
     PrimaryKeyConstraint("job_id", "asset_id"),
 )
 
 job_events = Table(
-    "job_events", metadata,
+    "job_events",
+    metadata,
     # Global order of writing; the order subscribers see is `position` (assigned at publish).
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     company_column(),
@@ -96,7 +127,19 @@ job_events = Table(
     UniqueConstraint("job_id", "seq", name="uq_job_events_job_seq"),
 )
 Index(
-    "ix_job_events_unpublished", job_events.c.id,
+    "ix_job_events_unpublished",
+    job_events.c.id,
     postgresql_where=job_events.c.position.is_(None),
 )
 Index("ix_job_events_company_position", job_events.c.company_id, job_events.c.position)
+Index("ix_job_events_job_position", job_events.c.job_id, job_events.c.position)
+Index("ix_job_events_visit", job_events.c.visit_id, job_events.c.seq)
+# Positioned but not yet confirmed published: what a crashed relay left behind.
+Index(
+    "ix_job_events_positioned_unpublished",
+    job_events.c.position,
+    postgresql_where=job_events.c.position.is_not(None) & job_events.c.published_at.is_(None),
+)
+
+# Stream positions, handed out by the outbox relay in commit-visible order.
+job_event_positions = Sequence("job_event_positions", metadata=metadata)

@@ -1,8 +1,19 @@
 """Companies (tenants), their users and the bearer tokens users sign in with."""
 
 from sqlalchemy import (
-    BigInteger, Boolean, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer,
-    LargeBinary, String, Table, Text, func,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    func,
 )
 
 from db.models.common import company_column, created_at_column, id_column, metadata
@@ -10,7 +21,8 @@ from db.models.common import company_column, created_at_column, id_column, metad
 ROLES = ("admin", "dispatcher", "office", "technician")
 
 companies = Table(
-    "companies", metadata,
+    "companies",
+    metadata,
     id_column(),
     Column("name", Text, nullable=False),
     Column("timezone", Text, nullable=False, server_default="UTC"),
@@ -20,7 +32,8 @@ companies = Table(
 )
 
 users = Table(
-    "users", metadata,
+    "users",
+    metadata,
     id_column(),
     company_column(),
     Column("email", String(320), nullable=False),
@@ -35,7 +48,8 @@ users = Table(
 Index("uq_users_email_lower", func.lower(users.c.email), unique=True)
 
 tokens = Table(
-    "tokens", metadata,
+    "tokens",
+    metadata,
     id_column(),
     company_column(),
     Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),

@@ -365,7 +365,8 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.CheckConstraint(
-            "billing_type in ('FIXED_PRICE', 'TIME_AND_MATERIALS', 'AGREEMENT', 'WARRANTY', 'NO_CHARGE')",
+            "billing_type in ('FIXED_PRICE', 'TIME_AND_MATERIALS', 'AGREEMENT', 'WARRANTY',"
+            " 'NO_CHARGE')",
             name=op.f("ck_jobs_billing_type"),
         ),
         sa.CheckConstraint(
@@ -376,7 +377,8 @@ def upgrade() -> None:
             name=op.f("ck_jobs_source"),
         ),
         sa.CheckConstraint(
-            "status in ('UNSCHEDULED', 'SCHEDULED', 'IN_PROGRESS', 'ON_HOLD', 'COMPLETED', 'INVOICED', 'CANCELLED')",
+            "status in ('UNSCHEDULED', 'SCHEDULED', 'IN_PROGRESS', 'ON_HOLD', 'COMPLETED',"
+            " 'INVOICED', 'CANCELLED')",
             name=op.f("ck_jobs_status"),
         ),
         sa.CheckConstraint("estimated_duration_minutes >= 0", name=op.f("ck_jobs_duration")),
@@ -523,7 +525,8 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.CheckConstraint(
-            "status in ('SCHEDULED', 'EN_ROUTE', 'ARRIVED', 'WORKING', 'PAUSED', 'DEPARTED', 'COMPLETED', 'CANCELLED')",
+            "status in ('SCHEDULED', 'EN_ROUTE', 'ARRIVED', 'WORKING', 'PAUSED', 'DEPARTED',"
+            " 'COMPLETED', 'CANCELLED')",
             name=op.f("ck_visits_status"),
         ),
         sa.CheckConstraint("end_at > start_at", name=op.f("ck_visits_window")),

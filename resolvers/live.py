@@ -1,0 +1,113 @@
+"""Live events for subscriptions: what each delivered event refers to, fetched once per process."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.models import job_events, jobs, visits
+from db.session import company_session
+from loaders.access import visible_jobs
+from resolvers.common import require_viewer
+from resolvers.context import Context
+from resolvers.dispatch_board import company_zone, day_bounds
+from subscriptions.channels import board_channel, job_channel
+from subscriptions.streams import day_filter, event_stream, job_filter
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    message: dict[str, Any]
+    event: Row[Any] | None
+    visit: Row[Any] | None
+    job: Row[Any] | None
+
+
+class Snapshots:
+    """Rows behind recent events, loaded once per process however many subscribers want them.
+
+    A thousand dispatch screens receiving the same event would otherwise run a thousand
+    identical queries; they share one future here instead.
+    """
+
+    def __init__(self, engine: AsyncEngine, size: int = 4096) -> None:
+        self.engine = engine
+        self.size = size
+        self._cache: OrderedDict[int, asyncio.Future[Snapshot]] = OrderedDict()
+
+    async def get(self, message: dict[str, Any]) -> Snapshot:
+        key = message["id"]
+        future = self._cache.get(key)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._cache[key] = future
+            if len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+            try:
+                future.set_result(await self._load(message))
+            except Exception as exc:
+                self._cache.pop(key, None)
+                future.set_exception(exc)
+                raise
+        return await asyncio.shield(future)
+
+    async def _load(self, message: dict[str, Any]) -> Snapshot:
+        async with company_session(self.engine, message["companyId"]) as db:
+            event = await db.one_or_none(select(job_events).where(job_events.c.id == message["id"]))
+            job = await db.one_or_none(select(jobs).where(jobs.c.id == message["jobId"]))
+            visit = None
+            if message["visitId"] is not None:
+                visit = await db.one_or_none(
+                    select(visits).where(visits.c.id == message["visitId"])
+                )
+        return Snapshot(message=message, event=event, visit=visit, job=job)
+
+
+async def dispatch_events(ctx: Context, day: date, after: int | None) -> AsyncIterator[Snapshot]:
+    viewer = require_viewer(ctx)
+    zone = await company_zone(ctx)
+    start, end = day_bounds(day, zone)
+    technician = (viewer.technician_id or 0) if viewer.role == "technician" else None
+    stream = event_stream(
+        ctx.bus,
+        ctx.engine,
+        board_channel(viewer.company_id),
+        viewer.company_id,
+        day_filter(start, end, technician),
+        after,
+    )
+    async for message in stream:
+        snapshot = await ctx.snapshots.get(message)
+        ctx.refresh()
+        yield snapshot
+
+
+async def job_events_stream(
+    ctx: Context, job_id: int, after: int | None
+) -> AsyncIterator[Snapshot] | None:
+    viewer = require_viewer(ctx)
+    visible = await ctx.db.scalar(
+        visible_jobs(select(jobs.c.id), viewer).where(jobs.c.id == job_id)
+    )
+    if visible is None:
+        return None
+    return _job_stream(ctx, job_id, after)
+
+
+async def _job_stream(ctx: Context, job_id: int, after: int | None) -> AsyncIterator[Snapshot]:
+    viewer = require_viewer(ctx)
+    stream = event_stream(
+        ctx.bus, ctx.engine, job_channel(job_id), viewer.company_id, job_filter(job_id), after
+    )
+    async for message in stream:
+        snapshot = await ctx.snapshots.get(message)
+        ctx.refresh()
+        yield snapshot
