@@ -17,6 +17,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 
 from resolvers import crew as crew_resolvers
 from resolvers import customers as customer_resolvers
@@ -257,7 +258,7 @@ def _job_errors(errors: Any) -> JobPayload:
 
 
 @strawberry.type
-class Mutation:
+class CoreMutation:
     @strawberry.mutation(description="Create a job for a customer; it gets the next job number.")
     async def job_create(self, info: Info, input: JobCreateInput) -> JobPayload:
         return await run_mutation(
@@ -466,6 +467,10 @@ class Mutation:
             lambda _: LogoutPayload(ok=True, errors=[]),
             lambda errors: LogoutPayload(ok=False, errors=errors),
         )
+
+
+# Each area of the workspace adds its mutations here; the SDL sorts them by name anyway.
+Mutation = merge_types("Mutation", (CoreMutation,))
 
 
 @strawberry.type

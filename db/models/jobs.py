@@ -67,6 +67,9 @@ jobs = Table(
     Column("estimated_duration_minutes", Integer),
     Column("required_skills", ARRAY(Text), nullable=False, server_default=text("'{}'")),
     Column("tags", ARRAY(Text), nullable=False, server_default=text("'{}'")),
+    # Worst material readiness of the job's lines (READY ON_ORDER AT_RISK SHORT), kept by the
+    # materials resolvers so `jobs(filter: {readiness})` and the board find blocked jobs.
+    Column("readiness", String(10), nullable=False, server_default="READY"),
     Column("version", Integer, nullable=False, server_default="1"),
     # Last per-job event sequence handed out (the job row is locked by every change).
     Column("event_seq", Integer, nullable=False, server_default="0"),

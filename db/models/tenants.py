@@ -28,6 +28,7 @@ companies = Table(
     Column("timezone", Text, nullable=False, server_default="UTC"),
     # Last job number handed out; the next job takes job_seq + 1 under the row lock.
     Column("job_seq", Integer, nullable=False, server_default="1000"),
+    Column("po_seq", Integer, nullable=False, server_default="5000"),
     created_at_column(),
 )
 
