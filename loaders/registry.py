@@ -31,15 +31,17 @@ from db.models import (
 from db.session import RequestDB
 from loaders.access import visible_jobs, visible_visits
 from loaders.common import first_rows_by_key, rows_by_id, rows_by_key
+from loaders.workspace import WorkspaceLoaders
 
 RowOrNone = Row[Any] | None
 
 
-class Loaders:
+class Loaders(WorkspaceLoaders):
     def __init__(self, db: RequestDB, viewer: Viewer) -> None:
         self.db = db
         self.viewer = viewer
         self.company_id = viewer.company_id
+        WorkspaceLoaders.__init__(self)
 
     def _by_id(self, table: Table) -> DataLoader[int, RowOrNone]:
         async def load(ids: list[int]) -> Sequence[RowOrNone]:
@@ -91,6 +93,21 @@ class Loaders:
         async def load(ids: list[int]) -> Sequence[RowOrNone]:
             return await rows_by_id(
                 self.db, self.company_id, jobs, ids, lambda q: visible_jobs(q, self.viewer)
+            )
+
+        return DataLoader(load_fn=load)
+
+    @cached_property
+    def job_event_by_id(self) -> DataLoader[int, RowOrNone]:
+        async def load(ids: list[int]) -> Sequence[RowOrNone]:
+            return await rows_by_id(
+                self.db,
+                self.company_id,
+                job_events,
+                ids,
+                lambda q: q.where(
+                    job_events.c.job_id.in_(visible_jobs(select(jobs.c.id), self.viewer))
+                ),
             )
 
         return DataLoader(load_fn=load)

@@ -137,6 +137,17 @@ def decode_cursor(cursor: str, columns: Sequence[ColumnElement[Any]], field: str
         raise query_error(ErrorCode.VALIDATION, f"Not a valid cursor: {cursor!r}.", field) from exc
 
 
+def decode_int_cursor(cursor: str, field: str) -> int:
+    """The single integer a cursor over an id or sequence holds."""
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not (isinstance(values, list) and len(values) == 1 and type(values[0]) is int):
+            raise ValueError
+        return int(values[0])
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise query_error(ErrorCode.VALIDATION, f"Not a valid cursor: {cursor!r}.", field) from exc
+
+
 def _check_scalar(value: Any) -> Any:
     if not isinstance(value, (int, str)) or isinstance(value, bool):
         raise ValueError

@@ -33,6 +33,9 @@ class Context:
     engine: Any = None
     bus: Any = None
     snapshots: Any = None
+    # Uploaded files (resolvers/storage.py) and the largest upload accepted.
+    storage: Any = None
+    max_upload_bytes: int = 20 * 1024 * 1024
 
     def use_viewer(self, viewer: Viewer) -> None:
         self.viewer = viewer

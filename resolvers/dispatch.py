@@ -201,7 +201,7 @@ def _tech_gids(ids: Sequence[int]) -> list[str]:
 
 async def create_visit(ctx: Context, data: Any) -> tuple[Row[Any], Row[Any]]:
     viewer = require_role(ctx, *OFFICE_ROLES)
-    job = await lock_job(ctx, data.job_id)
+    job = await lock_job(ctx, data.job_id, field=("input", "jobId"))
     if job.status in CLOSED_JOB_STATUSES:
         raise fail(
             ErrorCode.INVALID_TRANSITION,

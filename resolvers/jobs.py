@@ -292,15 +292,20 @@ async def _reload(ctx: Context, job_id: int) -> Row[Any]:
     return row
 
 
-async def lock_job(ctx: Context, gid: str, expected_version: int | None = None) -> Row[Any]:
+async def lock_job(
+    ctx: Context,
+    gid: str,
+    expected_version: int | None = None,
+    field: tuple[str, ...] = ("input", "id"),
+) -> Row[Any]:
     """The job row, locked for this transaction; NOT_FOUND / VERSION_CONFLICT as payload errors."""
     viewer = require_viewer(ctx)
-    job_id = parse_id(gid, "Job", "input", "id")
+    job_id = parse_id(gid, "Job", *field)
     row = await ctx.db.one_or_none(
         visible_jobs(select(jobs), viewer).where(jobs.c.id == job_id).with_for_update()
     )
     if row is None:
-        raise fail(ErrorCode.NOT_FOUND, "No such job.", "input", "id")
+        raise fail(ErrorCode.NOT_FOUND, "No such job.", *field)
     if expected_version is not None and row.version != expected_version:
         raise fail(
             ErrorCode.VERSION_CONFLICT,

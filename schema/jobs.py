@@ -9,20 +9,21 @@ from typing import Any
 import strawberry
 from strawberry import UNSET
 
-from db.models import job_events
 from resolvers.common import (
     DEFAULT_PAGE_SIZE,
     PageArgs,
     check_page_args,
-    decode_cursor,
+    decode_int_cursor,
     encode_cursor,
 )
 from resolvers.context import Context
+from schema.closeout import JobCloseoutTab
 from schema.common import JSON, Connection, Node, RowType, UserError, global_id, make_connection
 from schema.customers import Asset, Contact, Customer, Location
 from schema.dispatch import Visit
 from schema.enums import BillingType, JobSource, JobStatus, Priority
 from schema.tenants import User
+from schema.workspace import JobWorkspaceTab
 
 Info = strawberry.Info[Context, None]
 
@@ -54,7 +55,7 @@ class JobEvent(RowType, Node):
 
 
 @strawberry.type(description="A unit of work sold to a customer, from scheduling to billing.")
-class Job(RowType, Node):
+class Job(RowType, JobWorkspaceTab, JobCloseoutTab, Node):
     title: str
     scope: str = strawberry.field(description="What is to be done, in detail.")
     priority: Priority
@@ -121,7 +122,7 @@ class Job(RowType, Node):
         ctx = info.context
         check_page_args(PageArgs(first=first), ctx.max_page_size)
         size = first if first is not None else DEFAULT_PAGE_SIZE
-        cursor = decode_cursor(after, [job_events.c.seq], "after")[0] if after else None
+        cursor = decode_int_cursor(after, "after") if after else None
         job_id: int = self.id  # type: ignore[assignment]
         rows = await ctx.loaders.timeline_page.load((job_id, size + 1, cursor, newest_first))  # type: ignore[union-attr]
         page = rows[:size]

@@ -30,6 +30,7 @@ from resolvers.common import PageArgs, query_error, require_viewer
 from resolvers.context import Context
 from resolvers.errors import ErrorCode
 from resolvers.ids import from_global_id
+from schema.closeout import CloseoutMutation, Document, QualityCheck, Signature
 from schema.common import Connection, Node, NodeRow, make_connection, run_mutation
 from schema.crew import (
     Crew,
@@ -93,6 +94,7 @@ from schema.tenants import (
     UserPayload,
     Viewer,
 )
+from schema.workspace import Incident, Message, Note, TimeEntry, WorkspaceMutation
 
 Info = strawberry.Info[Context, None]
 
@@ -107,6 +109,17 @@ NODE_LOADERS = {
     "User": "user_by_id",
     "Company": "company_by_id",
     "Visit": "visit_by_id",
+    "JobEvent": "job_event_by_id",
+}
+# Types whose rows load through the workspace tab loaders (loaders/workspace.py).
+NODE_TABS = {
+    "Note": "notes",
+    "Message": "messages",
+    "Incident": "incidents",
+    "TimeEntry": "time_entries",
+    "Document": "documents",
+    "Signature": "signatures",
+    "QualityCheck": "quality_checks",
 }
 NODE_TYPES = (
     Job,
@@ -120,6 +133,13 @@ NODE_TYPES = (
     Company,
     Visit,
     JobEvent,
+    Note,
+    Message,
+    Incident,
+    TimeEntry,
+    Document,
+    Signature,
+    QualityCheck,
 )
 
 
@@ -129,10 +149,17 @@ def _is_set(value: Any) -> bool:
 
 async def _load_node(ctx: Context, global_id: str) -> NodeRow | None:
     parsed = from_global_id(global_id)
-    if parsed is None or parsed[0] not in NODE_LOADERS:
+    if parsed is None:
         return None
-    row = await getattr(ctx.loaders, NODE_LOADERS[parsed[0]]).load(parsed[1])
-    return NodeRow(parsed[0], row) if row is not None else None
+    type_name, db_id = parsed
+    loaders: Any = ctx.loaders
+    if type_name in NODE_LOADERS:
+        row = await getattr(loaders, NODE_LOADERS[type_name]).load(db_id)
+    elif type_name in NODE_TABS:
+        row = await loaders.tab_row(NODE_TABS[type_name]).load(db_id)
+    else:
+        return None
+    return NodeRow(type_name, row) if row is not None else None
 
 
 def _page(first: int | None, after: str | None, last: int | None, before: str | None) -> PageArgs:
@@ -470,7 +497,7 @@ class CoreMutation:
 
 
 # Each area of the workspace adds its mutations here; the SDL sorts them by name anyway.
-Mutation = merge_types("Mutation", (CoreMutation,))
+Mutation = merge_types("Mutation", (CoreMutation, WorkspaceMutation, CloseoutMutation))
 
 
 @strawberry.type

@@ -15,9 +15,11 @@ from starlette.staticfiles import StaticFiles
 
 from db.engine import create_engine
 from db.session import install_statement_counter
+from resolvers.storage import LocalStorage
 from schema.main import create_schema
 from subscriptions.bus import create_bus
 from subscriptions.relay import OutboxRelay
+from web.documents import document_endpoint
 from web.graphql import OpusGraphQL
 from web.settings import Settings, load_settings
 
@@ -33,6 +35,7 @@ def create_app(settings: Settings) -> Starlette:
     schema = create_schema(
         max_depth=limits.max_depth, max_aliases=limits.max_aliases, max_tokens=limits.max_tokens
     )
+    storage = LocalStorage(settings.data_dir / "files")
     bus = create_bus(settings.redis_url)
     relay = OutboxRelay(engine, bus, interval=settings.relay_interval_seconds)
     graphql = OpusGraphQL(
@@ -42,6 +45,8 @@ def create_app(settings: Settings) -> Starlette:
         bus=bus,
         relay=relay,
         average_speed_kmh=settings.average_speed_kmh,
+        storage=storage,
+        max_upload_bytes=limits.max_upload_bytes,
         graphql_ide="graphiql" if settings.graphiql else None,
     )
 
@@ -76,6 +81,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/documents/{document_id}", document_endpoint(engine, storage)),
             WebSocketRoute("/graphql", graphql),
             Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
         ],

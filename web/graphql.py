@@ -19,6 +19,7 @@ from db.auth import authenticate
 from db.session import RequestDB
 from resolvers.context import Context
 from resolvers.live import Snapshots
+from resolvers.storage import Storage
 from subscriptions.bus import Bus
 from subscriptions.relay import OutboxRelay
 
@@ -43,9 +44,19 @@ class OpusGraphQL(GraphQL[Context, None]):
         bus: Bus,
         relay: OutboxRelay,
         average_speed_kmh: float,
+        storage: Storage,
+        max_upload_bytes: int,
         **kwargs: Any,
     ) -> None:
-        super().__init__(schema, keep_alive=True, keep_alive_interval=15, **kwargs)
+        super().__init__(
+            schema,
+            keep_alive=True,
+            keep_alive_interval=15,
+            multipart_uploads_enabled=True,
+            **kwargs,
+        )
+        self.storage = storage
+        self.max_upload_bytes = max_upload_bytes
         self.engine = engine
         self.max_page_size = max_page_size
         self.bus = bus
@@ -63,6 +74,8 @@ class OpusGraphQL(GraphQL[Context, None]):
             engine=self.engine,
             bus=self.bus,
             snapshots=self.snapshots,
+            storage=self.storage,
+            max_upload_bytes=self.max_upload_bytes,
         )
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:  # type: ignore[override]
