@@ -306,11 +306,6 @@ def test_embedded_postgres_refuses_a_data_folder_with_spaces(tmp_path: Path) -> 
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pgserver's PostgreSQL 16 ships no pg_trgm extension, which migration 0001 creates "
-    "unconditionally; passes once the migration makes the trigram index optional",
-)
 def test_embedded_postgres_without_database_url(tmp_path: Path) -> None:
     # given: no DATABASE_URL, and a data folder under pytest's private (0700) temporary folder,
     # which pgserver must open up when it runs the server as its own OS user under root

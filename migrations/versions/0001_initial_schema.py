@@ -18,7 +18,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     op.create_table(
         "companies",
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
@@ -410,13 +409,16 @@ def upgrade() -> None:
     op.create_index("ix_jobs_company_status", "jobs", ["company_id", "status"], unique=False)
     op.create_index(op.f("ix_jobs_customer_id"), "jobs", ["customer_id"], unique=False)
     op.create_index(op.f("ix_jobs_location_id"), "jobs", ["location_id"], unique=False)
-    op.create_index(
-        "ix_jobs_search_text",
-        "jobs",
-        ["search_text"],
-        unique=False,
-        postgresql_using="gin",
-        postgresql_ops={"search_text": "gin_trgm_ops"},
+    op.execute(
+        """
+        DO $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm') THEN
+                CREATE EXTENSION IF NOT EXISTS pg_trgm;
+                CREATE INDEX ix_jobs_search_text ON jobs USING gin (search_text gin_trgm_ops);
+            END IF;
+        END $$
+        """
     )
     op.create_index("ix_jobs_tags", "jobs", ["tags"], unique=False, postgresql_using="gin")
     op.create_table(
@@ -604,12 +606,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_job_assets_asset_id"), table_name="job_assets")
     op.drop_table("job_assets")
     op.drop_index("ix_jobs_tags", table_name="jobs", postgresql_using="gin")
-    op.drop_index(
-        "ix_jobs_search_text",
-        table_name="jobs",
-        postgresql_using="gin",
-        postgresql_ops={"search_text": "gin_trgm_ops"},
-    )
+    op.execute("DROP INDEX IF EXISTS ix_jobs_search_text")
     op.drop_index(op.f("ix_jobs_location_id"), table_name="jobs")
     op.drop_index(op.f("ix_jobs_customer_id"), table_name="jobs")
     op.drop_index("ix_jobs_company_status", table_name="jobs")
