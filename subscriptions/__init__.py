@@ -1,0 +1,1 @@
+"""Live updates: the event bus that carries job events to GraphQL subscriptions."""
