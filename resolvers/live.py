@@ -41,23 +41,24 @@ class Snapshots:
     def __init__(self, engine: AsyncEngine, size: int = 4096) -> None:
         self.engine = engine
         self.size = size
-        self._cache: OrderedDict[int, asyncio.Future[Snapshot]] = OrderedDict()
+        self._cache: OrderedDict[int, asyncio.Task[Snapshot]] = OrderedDict()
 
     async def get(self, message: dict[str, Any]) -> Snapshot:
         key = message["id"]
-        future = self._cache.get(key)
-        if future is None:
-            future = asyncio.get_running_loop().create_future()
-            self._cache[key] = future
+        task = self._cache.get(key)
+        if task is None:
+            # A task of its own, not the first caller's: a subscriber that disconnects (is
+            # cancelled) mid-load must not leave the others waiting on a future never resolved.
+            task = asyncio.create_task(self._load(message))
+            task.add_done_callback(lambda done: self._drop_failed(key, done))
+            self._cache[key] = task
             if len(self._cache) > self.size:
                 self._cache.popitem(last=False)
-            try:
-                future.set_result(await self._load(message))
-            except Exception as exc:
-                self._cache.pop(key, None)
-                future.set_exception(exc)
-                raise
-        return await asyncio.shield(future)
+        return await asyncio.shield(task)
+
+    def _drop_failed(self, key: int, task: asyncio.Task[Snapshot]) -> None:
+        if (task.cancelled() or task.exception() is not None) and self._cache.get(key) is task:
+            del self._cache[key]
 
     async def _load(self, message: dict[str, Any]) -> Snapshot:
         async with company_session(self.engine, message["companyId"]) as db:
