@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 
 from db.models import technicians, tokens, users
 from db.session import RequestDB
@@ -53,7 +54,7 @@ def new_token() -> tuple[str, bytes]:
     return raw, token_digest(raw)
 
 
-def _viewer_query():  # type: ignore[no-untyped-def]
+def _viewer_query() -> Select[Any]:
     return select(
         users.c.id,
         users.c.company_id,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -31,7 +33,7 @@ def create_engine(url: str, *, pool_size: int = 10, app_role: bool = True) -> As
     if app_role:
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _set_role(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        def _set_role(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute(f"SET ROLE {APP_ROLE}")
             cursor.close()

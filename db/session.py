@@ -44,11 +44,11 @@ def install_statement_counter(engine: AsyncEngine) -> None:
     """Count statements per connection into the StatementStats set on `connection.info`."""
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
-    def _before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    def _before(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
         conn.info["opus_started"] = time.perf_counter()
 
     @event.listens_for(engine.sync_engine, "after_cursor_execute")
-    def _after(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    def _after(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
         stats: StatementStats | None = conn.info.get("opus_stats")
         if stats is not None:
             stats.count += 1

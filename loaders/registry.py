@@ -30,7 +30,8 @@ from db.models import (
 )
 from db.session import RequestDB
 from loaders.access import visible_jobs, visible_visits
-from loaders.common import first_rows_by_key, rows_by_id, rows_by_key
+from loaders.common import rows_by_id, rows_by_key
+from loaders.pages import PageKey, child_count_loader, child_page_loader
 from loaders.workspace import WorkspaceLoaders
 
 RowOrNone = Row[Any] | None
@@ -239,45 +240,15 @@ class Loaders(WorkspaceLoaders):
         return DataLoader(load_fn=load)
 
     @cached_property
-    def timeline_page(self) -> DataLoader[tuple[int, int, int | None, bool], list[Row[Any]]]:
-        """Pages of job events: key (job id, rows to fetch, cursor seq, newest first)."""
-
-        async def load(
-            keys: list[tuple[int, int, int | None, bool]],
-        ) -> Sequence[list[Row[Any]]]:
-            groups: dict[tuple[int, int | None, bool], list[int]] = defaultdict(list)
-            for job_id, limit, cursor, newest_first in keys:
-                groups[(limit, cursor, newest_first)].append(job_id)
-            pages: dict[tuple[int, int, int | None, bool], list[Row[Any]]] = {}
-            for (limit, cursor, newest_first), job_ids in groups.items():
-                query = select(job_events).where(job_events.c.company_id == self.company_id)
-                if cursor is not None:
-                    query = query.where(
-                        job_events.c.seq < cursor if newest_first else job_events.c.seq > cursor
-                    )
-                order = job_events.c.seq.desc() if newest_first else job_events.c.seq.asc()
-                rows = await first_rows_by_key(
-                    self.db, query, job_events.c.job_id, job_ids, [order], limit
-                )
-                for job_id, page in zip(job_ids, rows, strict=True):
-                    pages[(job_id, limit, cursor, newest_first)] = page
-            return [pages[key] for key in keys]
-
-        return DataLoader(load_fn=load)
+    def timeline_page(self) -> DataLoader[PageKey, list[Row[Any]]]:
+        """Pages of job events by their per-job sequence."""
+        return child_page_loader(
+            self.db, self.company_id, job_events, job_events.c.job_id, job_events.c.seq
+        )
 
     @cached_property
     def timeline_count(self) -> DataLoader[int, int]:
-        async def load(keys: list[int]) -> Sequence[int]:
-
-            rows = await self.db.all(
-                select(job_events.c.job_id, func.count())
-                .where(job_events.c.company_id == self.company_id, job_events.c.job_id.in_(keys))
-                .group_by(job_events.c.job_id)
-            )
-            counts = dict(rows)  # type: ignore[arg-type]
-            return [counts.get(k, 0) for k in keys]
-
-        return DataLoader(load_fn=load)
+        return child_count_loader(self.db, self.company_id, job_events, job_events.c.job_id)
 
     @cached_property
     def status_history_by_visit_id(self) -> DataLoader[int, list[Row[Any]]]:

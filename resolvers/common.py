@@ -188,7 +188,7 @@ async def keyset_page(
     rows = rows[:size]
     if backwards:
         rows.reverse()
-    names = [c.key for c in sort]  # type: ignore[attr-defined]
+    names = [str(c.key) for c in sort]
     cursors = [encode_cursor([getattr(r, n) for n in names]) for r in rows]
     return Page(
         rows=rows,

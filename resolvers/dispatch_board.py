@@ -180,7 +180,7 @@ def projection_loader(ctx: Context) -> DataLoader[int, Projection]:
         now = datetime.now(UTC)
         result: dict[int, Projection] = {}
         for visit_id, row in info.items():
-            entry = planned.get(visit_id)
+            found = planned.get(visit_id)
             stop = rules.Stop(
                 visit_id=row.id,
                 status=row.status,
@@ -192,11 +192,11 @@ def projection_loader(ctx: Context) -> DataLoader[int, Projection]:
                 lng=None,
                 status_changed_at=row.status_changed_at,
             )
-            eta = entry.eta if entry else None
+            eta = found.eta if found else None
             result[visit_id] = Projection(
                 eta=eta,
-                distance_km=round(entry.distance_km, 2)
-                if entry and entry.distance_km is not None
+                distance_km=round(found.distance_km, 2)
+                if found and found.distance_km is not None
                 else None,
                 late_by_minutes=rules.lateness_minutes(stop, now, eta),
             )
@@ -328,7 +328,7 @@ async def technician_route(ctx: Context, technician_gid: str, day: date) -> Rout
         else {}
     )
     now = datetime.now(UTC)
-    stops = []
+    stops: list[RouteStop] = []
     for entry in plan:
         if entry.stop.visit_id not in rows:
             continue

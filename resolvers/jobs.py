@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy import ColumnElement, exists, func, insert, select, update
 from sqlalchemy.engine import Row
 
 from db.events import record_event
@@ -93,7 +93,7 @@ def filtered_jobs(ctx: Context, flt: JobFilterArgs | None) -> Any:
         )
     if flt.tags:
         query = query.where(jobs.c.tags.contains(normalize_labels(flt.tags)))
-    visit_conditions = []
+    visit_conditions: list[ColumnElement[bool]] = []
     if flt.technician_id is not None:
         tech_id = parse_query_id(flt.technician_id, "Technician", "technicianId") or 0
         visit_conditions.append(

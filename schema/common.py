@@ -14,12 +14,13 @@ from resolvers.ids import to_global_id
 
 T = TypeVar("T")
 
+# Registers the resolvers' enum with GraphQL (strawberry.enum returns the same class).
 ErrorCode = strawberry.enum(_ErrorCode, description="Why a mutation refused its input.")
 
 
 @strawberry.type(description="An expected failure of a mutation: nothing was changed.")
 class UserError:
-    code: ErrorCode = strawberry.field(description="Machine-readable reason.")
+    code: _ErrorCode = strawberry.field(description="Machine-readable reason.")
     message: str = strawberry.field(description="What went wrong, in plain words.")
     field: list[str] | None = strawberry.field(
         description='Path of the input field at fault, e.g. ["input", "title"].'

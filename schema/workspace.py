@@ -262,7 +262,7 @@ class JobWorkspaceTab:
     @strawberry.field(description="Jobs this job waits on that are not finished yet.")
     async def blocked_by(self, info: Info) -> list[JobType]:
         rows = await info.context.loaders.depends_on_by_job_id.load(self.id)  # type: ignore[union-attr, attr-defined]
-        return [r for r in rows if r.status not in FINISHED]
+        return [r for r in rows if r.status not in FINISHED]  # type: ignore[misc]
 
 
 @strawberry.input(description="An internal note.")

@@ -78,7 +78,7 @@ class OpusGraphQL(GraphQL[Context, None]):
             max_upload_bytes=self.max_upload_bytes,
         )
 
-    async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:  # type: ignore[override]
+    async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         if isinstance(request, WebSocket):
             # Authenticated from the connection_init payload, see on_ws_connect.
             return self._context(RequestDB(self.engine, short=True), request)
@@ -93,7 +93,7 @@ class OpusGraphQL(GraphQL[Context, None]):
                 ctx.use_viewer(viewer)
         return ctx
 
-    async def on_ws_connect(self, context: Context) -> Any:  # type: ignore[override]
+    async def on_ws_connect(self, context: Context) -> Any:
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         raw = params.get("authorization") or params.get("Authorization")
         token = bearer_token(raw) if isinstance(raw, str) else None

@@ -1,5 +1,7 @@
 """Shared column helpers for tables that belong to a company (tenant)."""
 
+from typing import Any
+
 from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, MetaData, func
 
 metadata = MetaData(
@@ -27,9 +29,9 @@ def company_column() -> Column[int]:
     )
 
 
-def created_at_column() -> Column:  # type: ignore[type-arg]
+def created_at_column() -> Column[Any]:
     return Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
-def updated_at_column() -> Column:  # type: ignore[type-arg]
+def updated_at_column() -> Column[Any]:
     return Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now())
