@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, func, insert, select, update
@@ -144,9 +145,12 @@ def normalize_labels(values: Sequence[str]) -> list[str]:
     return list(seen)
 
 
-def _check_choice(value: str | None, allowed: Sequence[str], *field: str) -> None:
-    if value is not None and value not in allowed:
+def _check_choice(value: Any, allowed: Sequence[str], *field: str) -> str | None:
+    """The stored string of a choice; GraphQL hands enum inputs over as Enum members."""
+    plain = value.value if isinstance(value, Enum) else value
+    if plain is not None and plain not in allowed:
         raise fail(ErrorCode.VALIDATION, f"Must be one of {', '.join(allowed)}.", *field)
+    return plain
 
 
 def _check_duration(minutes: int | None) -> None:
@@ -228,9 +232,9 @@ async def create_job(ctx: Context, data: Any) -> Row[Any]:
     title = clean_text(data.title, "input", "title", required=True, max_length=200)
     scope = clean_text(data.scope, "input", "scope") or ""
     _check_duration(data.estimated_duration_minutes)
-    _check_choice(data.priority, PRIORITIES, "input", "priority")
-    _check_choice(data.source, SOURCES, "input", "source")
-    _check_choice(data.billing_type, BILLING_TYPES, "input", "billingType")
+    priority = _check_choice(data.priority, PRIORITIES, "input", "priority")
+    source = _check_choice(data.source, SOURCES, "input", "source")
+    billing_type = _check_choice(data.billing_type, BILLING_TYPES, "input", "billingType")
     customer_id = parse_id(data.customer_id, "Customer", "input", "customerId")
     exists_customer = await ctx.db.scalar(
         select(customers.c.id).where(
@@ -259,10 +263,10 @@ async def create_job(ctx: Context, data: Any) -> Row[Any]:
                 customer_id=customer_id,
                 location_id=location_id,
                 contact_id=contact_id,
-                priority=data.priority or "NORMAL",
-                source=data.source or "DIRECT",
+                priority=priority or "NORMAL",
+                source=source or "DIRECT",
                 source_reference=clean_text(data.source_reference, "input", "sourceReference"),
-                billing_type=data.billing_type or "FIXED_PRICE",
+                billing_type=billing_type or "FIXED_PRICE",
                 estimated_duration_minutes=data.estimated_duration_minutes,
                 required_skills=normalize_labels(data.required_skills or []),
                 tags=normalize_labels(data.tags or []),
@@ -347,15 +351,15 @@ async def update_job(ctx: Context, data: Any, is_set: Any) -> Row[Any]:
     if is_set(data.priority):
         if data.priority is None:
             raise fail(ErrorCode.VALIDATION, "Priority cannot be empty.", "input", "priority")
-        _check_choice(data.priority, PRIORITIES, "input", "priority")
-        values["priority"] = data.priority
+        values["priority"] = _check_choice(data.priority, PRIORITIES, "input", "priority")
     if is_set(data.billing_type):
         if data.billing_type is None:
             raise fail(
                 ErrorCode.VALIDATION, "Billing type cannot be empty.", "input", "billingType"
             )
-        _check_choice(data.billing_type, BILLING_TYPES, "input", "billingType")
-        values["billing_type"] = data.billing_type
+        values["billing_type"] = _check_choice(
+            data.billing_type, BILLING_TYPES, "input", "billingType"
+        )
     if is_set(data.estimated_duration_minutes):
         _check_duration(data.estimated_duration_minutes)
         values["estimated_duration_minutes"] = data.estimated_duration_minutes

@@ -1,7 +1,6 @@
 """Jobs, the assets they concern, and the job event table (timeline, outbox and webhook source)."""
 
 from sqlalchemy import (
-    ARRAY,
     BigInteger,
     CheckConstraint,
     Column,
@@ -17,7 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from db.models.common import (
     company_column,
@@ -66,6 +65,7 @@ jobs = Table(
     Column("billing_type", String(20), nullable=False, server_default="FIXED_PRICE"),
     Column("estimated_duration_minutes", Integer),
     Column("required_skills", ARRAY(Text), nullable=False, server_default=text("'{}'")),
+    # PostgreSQL's ARRAY (imported from the dialect): the tags filter needs its contains (@>).
     Column("tags", ARRAY(Text), nullable=False, server_default=text("'{}'")),
     # Worst material readiness of the job's lines (READY ON_ORDER AT_RISK SHORT), kept by the
     # materials resolvers so `jobs(filter: {readiness})` and the board find blocked jobs.
