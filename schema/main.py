@@ -9,6 +9,7 @@ from typing import Any
 
 import strawberry
 from strawberry.extensions import (
+    DisableIntrospection,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -529,7 +530,12 @@ class Subscription:
 
 
 def create_schema(
-    *, max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000, mask_errors: bool = True
+    *,
+    max_depth: int = 12,
+    max_aliases: int = 30,
+    max_tokens: int = 5000,
+    mask_errors: bool = True,
+    introspection: bool = True,
 ) -> strawberry.Schema:
     # Factories: strawberry builds fresh extensions per request; the parse and validation
     # caches live at module level, so they still span requests.
@@ -540,6 +546,9 @@ def create_schema(
         lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
     ]
+    if not introspection:
+        # A validation rule: `__schema` and `__type` are refused, `__typename` still works.
+        extensions.append(DisableIntrospection)
     if mask_errors:
         extensions.append(lambda: MaskErrors(should_mask_error=_should_mask))
     return strawberry.Schema(
@@ -553,8 +562,12 @@ def create_schema(
 
 
 def _should_mask(error: Any) -> bool:
-    # Errors we raise on purpose carry a code; anything else is unexpected and hidden.
-    return not (error.extensions or {}).get("code") and error.original_error is not None
+    # Errors we raise on purpose carry a code; anything else raised while resolving is
+    # unexpected and hidden. Errors about the document itself (no path, a location in it) speak
+    # of the client's own input: a variable that fails to coerce wraps the scalar's ValueError.
+    if (error.extensions or {}).get("code") or error.original_error is None:
+        return False
+    return error.path is not None or not error.locations
 
 
 schema = create_schema()

@@ -33,7 +33,10 @@ def create_app(settings: Settings) -> Starlette:
     install_statement_counter(engine)
     limits = settings.limits
     schema = create_schema(
-        max_depth=limits.max_depth, max_aliases=limits.max_aliases, max_tokens=limits.max_tokens
+        max_depth=limits.max_depth,
+        max_aliases=limits.max_aliases,
+        max_tokens=limits.max_tokens,
+        introspection=settings.introspection,
     )
     storage = LocalStorage(settings.data_dir / "files")
     bus = create_bus(settings.redis_url)

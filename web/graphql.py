@@ -1,4 +1,9 @@
-"""The GraphQL endpoint: context per request, one transaction per request, Server-Timing."""
+"""The GraphQL endpoint: context per request, one transaction per request, Server-Timing.
+
+The HTTP side follows the GraphQL over HTTP spec (audited by tests/http_audit): the response
+media type is negotiated from Accept, and clients that accept
+application/graphql-response+json get status codes that tell request errors apart.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,17 @@ import time
 import uuid
 from typing import Any
 
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from db.auth import authenticate
@@ -24,6 +34,59 @@ from subscriptions.bus import Bus
 from subscriptions.relay import OutboxRelay
 
 log = logging.getLogger("opus.graphql")
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+APPLICATION_JSON = "application/json"
+
+
+def negotiate_media_type(accept: str | None) -> str | None:
+    """The response media type for an Accept header; None when it accepts neither of ours.
+
+    No Accept header, or one that only matches through wildcards, is a legacy client:
+    application/json. Otherwise the higher quality wins, and on a tie the one the client named,
+    application/graphql-response+json first (its status codes tell request errors apart).
+    """
+    if accept is None or not accept.strip():
+        return APPLICATION_JSON
+    qualities: dict[str, float] = {}
+    for item in accept.split(","):
+        media_range, *params = (part.strip() for part in item.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        qualities[media_range.lower()] = quality
+
+    def preference(media_type: str) -> tuple[float, bool, bool]:
+        named = media_type in qualities
+        # The most specific matching range decides the quality (RFC 9110, 12.5.1).
+        for media_range in (media_type, "application/*", "*/*"):
+            if media_range in qualities:
+                quality = qualities[media_range]
+                break
+        else:
+            quality = 0.0
+        favourite = GRAPHQL_RESPONSE_JSON if named else APPLICATION_JSON
+        return quality, named, media_type == favourite
+
+    best = max((GRAPHQL_RESPONSE_JSON, APPLICATION_JSON), key=preference)
+    return best if preference(best)[0] > 0 else None
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """Did the request fail before execution began (parse, validation, variable coercion)?
+
+    Such errors carry no path; field errors always do, even when they null the whole data.
+    """
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(error.path is None for error in result.errors or ())
+    )
 
 
 def bearer_token(header: str | None) -> str | None:
@@ -113,7 +176,7 @@ class OpusGraphQL(GraphQL[Context, None]):
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         ctx = await self.get_context(request)
         try:
-            response = await super().run(request, ctx, root_value)
+            response = await self._respond(request, ctx, root_value)
             await ctx.db.commit()
         except Exception:
             log.exception("request %s failed", request_id)
@@ -131,4 +194,79 @@ class OpusGraphQL(GraphQL[Context, None]):
                 f"app;dur={max(total_ms - db_ms, 0):.2f}"
             )
             response.headers["X-Request-Id"] = request_id
+        return response
+
+    async def _respond(self, request: Request, ctx: Context, root_value: Any) -> Response:
+        """Strawberry's HTTP handling inside the GraphQL over HTTP rules it leaves open."""
+        media_type = negotiate_media_type(request.headers.get("accept"))
+        try:
+            self._check_media_types(request, media_type)
+            response: Response = await super().run(request, ctx, root_value)
+        except HTTPException as exc:
+            return self._refusal(exc, media_type or APPLICATION_JSON)
+        request_error = getattr(request.state, "graphql_request_error", None)
+        if request_error is None or media_type is None:
+            return response  # not an execution result: the GraphiQL page
+        response.headers["content-type"] = f"{media_type}; charset=utf-8"
+        if request_error and media_type == GRAPHQL_RESPONSE_JSON:
+            response.status_code = 400
+        return response
+
+    def _check_media_types(self, request: Request, media_type: str | None) -> None:
+        if media_type is None and not self.should_render_graphql_ide(
+            self.request_adapter_class(request)
+        ):
+            raise HTTPException(
+                406, f"Responses are {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON} (utf-8)."
+            )
+        if request.method != "POST":
+            return
+        content_type, params = parse_content_type(request.headers.get("content-type", ""))
+        accepted = {APPLICATION_JSON, "multipart/form-data"}
+        charset = params.get("charset", "utf-8").lower()
+        if content_type not in accepted or charset not in ("utf-8", "utf8"):
+            raise HTTPException(
+                415, "POST a utf-8 application/json body (multipart/form-data for uploads)."
+            )
+
+    def _refusal(self, exc: HTTPException, media_type: str) -> Response:
+        """A request refused before execution, as a GraphQL response with one error."""
+        headers = {"Allow": "POST"} if exc.status_code == 405 else None
+        return Response(
+            self.encode_json({"errors": [{"message": exc.reason}]}),
+            status_code=exc.status_code,
+            media_type=f"{media_type}; charset=utf-8",
+            headers=headers,
+        )
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        try:
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        except HTTPException as exc:
+            # The spec wants 405 for a mutation sent with GET; strawberry answers 400.
+            if request_adapter.method == "GET" and isinstance(
+                exc.__cause__, InvalidOperationTypeError
+            ):
+                raise HTTPException(405, exc.reason) from exc
+            raise
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        response = await super().process_result(request, result)
+        request_error = is_request_error(result)
+        # A request error means execution never began, so the response has no data entry.
+        if request_error:
+            response.pop("data", None)
+        request.state.graphql_request_error = request_error
         return response
