@@ -131,3 +131,19 @@ def gql(client: httpx.AsyncClient) -> GraphQLClient:
 @pytest.fixture(scope="session")
 def anyio_backend() -> Iterator[str]:
     yield "asyncio"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """Argon2 at its production cost takes about half a second per hash on a busy machine, and
+    tests create users and sign in often. Hashes made at the lowest cost are still real argon2
+    hashes, checked by the same code."""
+    from argon2 import PasswordHasher
+
+    import db.auth
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(db.auth, "_hasher", cheap)
+        patch.setattr(db.auth, "_DUMMY_HASH", cheap.hash("not a password"))
+        yield
