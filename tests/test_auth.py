@@ -58,6 +58,7 @@ mutation ($input: JobHoldInput!) {
 """
 JOBS = "{ jobs(first: 50) { totalCount nodes { id visits { technicians { id } } } } }"
 NODE = "query ($id: ID!) { node(id: $id) { id } }"
+NODES = "query ($ids: [ID!]!) { nodes(ids: $ids) { id } }"
 JOB_BY_NUMBER = "query ($n: String!) { jobByNumber(number: $n) { id } }"
 
 
@@ -350,6 +351,26 @@ async def test_a_technician_cannot_fetch_other_jobs_by_id_or_number(gql, field):
     mine = {"id": field.mine["id"]}
     assert by_id == {"Mine": mine, "Colleague's": None, "Unscheduled": None}
     assert by_number == {"Mine": mine, "Colleague's": None, "Unscheduled": None}
+
+
+async def test_a_technician_cannot_fetch_other_visits_or_their_events(gql, staff, field):
+    # given the ids of each job's visit and first event, as the office sees them
+    document = """
+    query ($ids: [ID!]!) {
+      nodes(ids: $ids) { ... on Job { visits { id } timeline { nodes { id } } } }
+    }
+    """
+    ids = [field.mine["id"], field.colleagues["id"]]
+    office_view = (await gql(document, {"ids": ids}, token=staff.dispatcher))["data"]["nodes"]
+    mine, colleagues = (
+        [job["visits"][0]["id"], job["timeline"]["nodes"][0]["id"]] for job in office_view
+    )
+
+    # when the technician asks for them by id
+    result = await gql(NODES, {"ids": mine + colleagues}, token=field.token)
+
+    # then their own visit and event are found, their colleague's are as if missing
+    assert result["data"]["nodes"] == [{"id": mine[0]}, {"id": mine[1]}, None, None]
 
 
 async def test_the_office_sees_every_job(gql, staff, field):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -86,6 +87,11 @@ query (
     edges { cursor node { id number title } }
     nodes { id }
   }
+}
+"""
+CUSTOMER_UPDATE = """
+mutation ($input: CustomerUpdateInput!) {
+  customerUpdate(input: $input) { customer { id } errors { code message field } }
 }
 """
 JOB_BY_NUMBER = "query ($number: String!) { jobByNumber(number: $number) { id number } }"
@@ -219,6 +225,20 @@ async def test_job_numbers_follow_each_other(gql, world):
     assert int(second["number"][2:]) == int(first["number"][2:]) + 1
     found = await gql(JOB_BY_NUMBER, {"number": second["number"]}, token=world.a.token)
     assert found["data"]["jobByNumber"] == {"id": second["id"], "number": second["number"]}
+
+
+async def test_jobs_created_at_once_get_distinct_consecutive_numbers(gql, world, system_engine):
+    # given the last number handed out
+    before = await read_job_seq(system_engine, world.a.company_id)
+
+    # when eight jobs are created at the same time
+    jobs = await asyncio.gather(
+        *(make_job(gql, world.a.token, world.customer.id) for _ in range(8))
+    )
+
+    # then they hold the next eight numbers, each once
+    numbers = sorted(int(j["number"][2:]) for j in jobs)
+    assert numbers == list(range(before + 1, before + 9))
 
 
 REFUSALS = [
@@ -830,15 +850,31 @@ async def test_order_by_updated_puts_the_last_edited_first(gql, make_company):
     assert ids == [jobs[0]["id"], jobs[2]["id"], jobs[1]["id"]]
 
 
-async def test_page_size_is_limited(gql, listed):
-    # when asking for more than the maximum page
-    result = await gql(JOBS, {"first": 101}, token=listed.tenant.token)
+@pytest.mark.parametrize(
+    ("page", "argument"),
+    [
+        ({"first": 101}, "first"),
+        ({"last": 101}, "last"),
+        ({"first": -1}, "first"),
+        ({"first": 5, "last": 5}, "first"),
+    ],
+    ids=["first 101", "last 101", "first -1", "first and last"],
+)
+async def test_page_arguments_are_checked(gql, listed, page, argument):
+    # when asking for a page larger than the maximum, negative, or from both ends
+    result = await gql(JOBS, page, token=listed.tenant.token)
 
     # then the query fails with a VALIDATION error naming the argument
     assert result["data"] is None
     (error,) = result["errors"]
     assert error["extensions"]["code"] == "VALIDATION"
-    assert "first" in error["message"]
+    assert error["extensions"]["field"] == argument
+    assert f"`{argument}`" in error["message"]
+
+
+async def test_the_largest_page_is_allowed(gql, listed):
+    result = await gql(JOBS, {"first": 100}, token=listed.tenant.token)
+    assert len(result["data"]["jobs"]["edges"]) == 25
 
 
 async def test_a_garbled_cursor_is_a_validation_error(gql, listed):
@@ -921,6 +957,31 @@ async def titles(gql: Any, f: SimpleNamespace, flt: dict) -> set[str]:
     connection = result["data"]["jobs"]
     assert connection["totalCount"] == len(connection["edges"])
     return {e["node"]["title"] for e in connection["edges"]}
+
+
+async def test_search_follows_a_renamed_customer(gql, make_company):
+    # given a job for a customer at an address
+    tenant = await make_company()
+    customer = await make_customer(gql, tenant.token, name="Old Name Ltd")
+    location = await make_location(gql, tenant.token, customer["id"], street="1 Old Street")
+    job = await make_job(gql, tenant.token, customer["id"], locationId=location["id"])
+
+    # when the customer is renamed
+    renamed = await gql(
+        CUSTOMER_UPDATE,
+        {"input": {"id": customer["id"], "name": "Fresh Bakery"}},
+        token=tenant.token,
+    )
+    assert renamed["data"]["customerUpdate"]["errors"] == []
+
+    # then the job is found by the new name and no longer by the old one
+    async def found(words: str) -> list[str]:
+        result = await gql(JOBS, {"filter": {"search": words}}, token=tenant.token)
+        return [e["node"]["id"] for e in result["data"]["jobs"]["edges"]]
+
+    assert await found("fresh bakery") == [job["id"]]
+    assert await found("old name") == []
+    assert await found("old street") == [job["id"]]
 
 
 FILTERS = [
