@@ -222,8 +222,8 @@ class GraphQLError(AssertionError):
 class Api:
     """GraphQL over HTTP against one server process."""
 
-    def __init__(self, base_url: str) -> None:
-        self.http = httpx.AsyncClient(base_url=base_url, timeout=TIMEOUT)
+    def __init__(self, base_url: str, timeout: float = TIMEOUT) -> None:
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=timeout)
 
     async def aclose(self) -> None:
         await self.http.aclose()
