@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import DBAPIError
@@ -103,7 +104,25 @@ def _parser() -> argparse.ArgumentParser:
         dest="schema_command", required=True, metavar="ACTION"
     )
     schema.add_parser("print", help="print the SDL").set_defaults(run=_schema_print)
+
+    bench = commands.add_parser(
+        "bench",
+        help="measure the hot paths against PostGraphile and asyncpg in a throwaway database "
+        "on DATABASE_URL's server (bench/); one JSON line per scenario and system",
+    )
+    _bench_module().add_arguments(bench)
+    bench.set_defaults(run=lambda settings, args: _bench_module().run_from_cli(settings, args))
     return parser
+
+
+def _bench_module() -> Any:
+    """bench/ sits beside the packages and is not installed: import it from the checkout."""
+    root = str(Path(__file__).resolve().parents[1])
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    import bench.run
+
+    return bench.run
 
 
 def _database_url(settings: Settings) -> str:
