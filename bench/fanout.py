@@ -41,6 +41,7 @@ if str(ROOT) not in sys.path:
 
 import asyncpg  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
+from websockets.typing import Subprotocol  # noqa: E402
 
 from db.engine import create_engine  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
@@ -75,7 +76,12 @@ async def _subscriber(
 ) -> list[tuple[int, float, str]]:
     """Receipts (index, wall-clock time, `at`) of the first `wanted` events."""
     receipts: list[tuple[int, float, str]] = []
-    async with connect(url, subprotocols=["graphql-transport-ws"], max_queue=None) as ws:  # type: ignore[list-item]
+    async with connect(
+        url,
+        subprotocols=[Subprotocol("graphql-transport-ws")],
+        max_queue=None,
+        open_timeout=60,
+    ) as ws:
         await ws.send(
             json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
         )
@@ -305,10 +311,10 @@ async def run_scenario(
             "server_cpu_idle_percent": [round(idle * 100, 1) for idle in idle_cpu],
         }
     finally:
-        for process, _ in workers:
-            process.join(timeout=5)
-            if process.is_alive():
-                process.kill()
+        for worker, _ in workers:
+            worker.join(timeout=5)
+            if worker.is_alive():
+                worker.kill()
         await api.aclose()
         await asyncio.gather(*(s.stop() for s in servers))
 

@@ -26,7 +26,12 @@ import asyncpg
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
+from db.engine import create_engine
+from db.migrate import upgrade
+from db.session import system_session
+from db.tenants import create_company
 from schema.dispatch import parse_stream_cursor, stream_cursor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,6 +54,53 @@ subscription JobEvents($jobId: ID!, $after: String) {
   }
 }
 """
+
+
+ADMIN_URL = os.environ.get("OPUS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@contextlib.asynccontextmanager
+async def private_database() -> AsyncIterator[str]:
+    """A database of its own, migrated to head, dropped afterwards.
+
+    Live tests cannot share the suite's database: every process that serves the API runs an
+    outbox relay, and the in-process app of the other tests (memory bus) would publish some of
+    these servers' events to a bus no subscriber of theirs listens to, and mark them published.
+    """
+    name = f"opus_live_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(ADMIN_URL)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        url = f"{ADMIN_URL.rpartition('/')[0]}/{name}"
+        try:
+            await asyncio.to_thread(upgrade, url)
+            yield url
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@dataclass
+class Tenant:
+    company_id: int
+    token: str
+
+
+async def create_tenant(database_url: str) -> Tenant:
+    """A new company with an admin, made directly in the database; the admin's token."""
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with system_session(engine) as db:
+            company_id, _, token = await create_company(
+                db,
+                f"Company {uuid.uuid4().hex[:6]}",
+                f"admin-{uuid.uuid4().hex[:10]}@example.com",
+                "correct horse battery",
+            )
+    finally:
+        await engine.dispose()
+    return Tenant(company_id, token)
 
 
 def free_port() -> int:
@@ -427,7 +479,7 @@ class GraphQLSocket:
     @classmethod
     @contextlib.asynccontextmanager
     async def open(cls, url: str, protocol: str = TRANSPORT_WS) -> AsyncIterator[GraphQLSocket]:
-        async with connect(url, subprotocols=[protocol], open_timeout=TIMEOUT) as ws:  # type: ignore[list-item]
+        async with connect(url, subprotocols=[Subprotocol(protocol)], open_timeout=TIMEOUT) as ws:
             assert ws.subprotocol == protocol
             yield cls(ws, protocol)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
 import asyncpg
 import pytest
@@ -22,7 +21,9 @@ from tests.live import (
     PrivateRedis,
     ServerProcess,
     board_variables,
+    create_tenant,
     positions,
+    private_database,
     settled_cursor,
 )
 
@@ -51,6 +52,13 @@ async def redis() -> AsyncIterator[PrivateRedis]:
 
 
 @pytest.fixture(scope="module")
+async def database_url() -> AsyncIterator[str]:
+    """This module's own database (see tests/live.py `private_database`)."""
+    async with private_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
 async def servers(
     database_url: str, redis: PrivateRedis
 ) -> AsyncIterator[tuple[ServerProcess, ServerProcess]]:
@@ -73,11 +81,10 @@ async def api_a(servers: tuple[ServerProcess, ServerProcess]) -> AsyncIterator[A
 async def test_transition_through_a_reaches_subscriber_of_b(
     servers: tuple[ServerProcess, ServerProcess],
     api_a: Api,
-    make_company: Any,
     database_url: str,
 ) -> None:
     _, b = servers
-    tenant = await make_company()
+    tenant = await create_tenant(database_url)
     office = Office(api_a, tenant.token)
     visit = await office.visit()
     cursor = await settled_cursor(database_url, tenant.company_id)
@@ -98,11 +105,10 @@ async def test_redis_outage_loses_and_repeats_nothing(
     servers: tuple[ServerProcess, ServerProcess],
     redis: PrivateRedis,
     api_a: Api,
-    make_company: Any,
     database_url: str,
 ) -> None:
     a, b = servers
-    tenant = await make_company()
+    tenant = await create_tenant(database_url)
     office = Office(api_a, tenant.token)
     visit = await office.visit()
     cursor = await settled_cursor(database_url, tenant.company_id)

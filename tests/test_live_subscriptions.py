@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 
 from resolvers.live import Snapshot, Snapshots
-from tests.conftest import Tenant
 from tests.live import (
     BOARD_SUBSCRIPTION,
     JOB_SUBSCRIPTION,
@@ -31,8 +30,11 @@ from tests.live import (
     Office,
     PrivateRedis,
     ServerProcess,
+    Tenant,
     board_variables,
+    create_tenant,
     positions,
+    private_database,
     settled_cursor,
 )
 
@@ -45,6 +47,13 @@ async def redis() -> AsyncIterator[PrivateRedis]:
     await server.start()
     yield server
     await server.stop()
+
+
+@pytest.fixture(scope="module")
+async def database_url() -> AsyncIterator[str]:
+    """This module's own database (see tests/live.py `private_database`)."""
+    async with private_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +87,8 @@ class Company:
 
 
 @pytest.fixture
-async def company(api: Api, make_company: Any, database_url: str) -> Company:
-    tenant = await make_company()
+async def company(api: Api, database_url: str) -> Company:
+    tenant = await create_tenant(database_url)
     return Company(tenant, Office(api, tenant.token), database_url)
 
 
@@ -303,9 +312,9 @@ async def test_technician_receives_only_events_of_their_own_visits(
 
 
 async def test_a_company_never_receives_another_companys_events(
-    server: ServerProcess, company: Company, api: Api, make_company: Any, database_url: str
+    server: ServerProcess, company: Company, api: Api, database_url: str
 ) -> None:
-    tenant_b = await make_company()
+    tenant_b = await create_tenant(database_url)
     office_b = Office(api, tenant_b.token)
     visit_a = await company.office.visit()
     visit_b = await office_b.visit()
