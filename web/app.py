@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
@@ -76,7 +76,8 @@ def create_app(settings: Settings) -> Starlette:
         return JSONResponse({"status": "ok"})
 
     async def index(request: Request) -> Response:
-        return RedirectResponse("/graphql")
+        # The dispatch board: one page; its modules and styles come from /static.
+        return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
     app = Starlette(
         routes=[
