@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, select, text, update
 
 from db.auth import Viewer, hash_password, issue_token
+from db.demo_materials import write_demo_materials
 from db.events import record_event
 from db.models import (
     assets,
@@ -1084,6 +1085,9 @@ async def _create(db: RequestDB, today: date) -> int:
         update(companies)
         .where(companies.c.id == company_id)
         .values(job_seq=FIRST_JOB_NUMBER + len(planned) - 1)
+    )
+    await write_demo_materials(
+        db, out, company_id, today, job_ids, planned, tech_ids, [t.name for t in TECHNICIANS]
     )
     return company_id
 

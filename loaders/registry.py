@@ -31,13 +31,14 @@ from db.models import (
 from db.session import RequestDB
 from loaders.access import visible_jobs, visible_visits
 from loaders.common import rows_by_id, rows_by_key
+from loaders.materials import MaterialsLoaders
 from loaders.pages import PageKey, child_count_loader, child_page_loader
 from loaders.workspace import WorkspaceLoaders
 
 RowOrNone = Row[Any] | None
 
 
-class Loaders(WorkspaceLoaders):
+class Loaders(WorkspaceLoaders, MaterialsLoaders):
     def __init__(self, db: RequestDB, viewer: Viewer) -> None:
         self.db = db
         self.viewer = viewer

@@ -19,6 +19,7 @@ from resolvers.context import Context
 from resolvers.errors import ErrorCode, fail
 from resolvers.ids import to_global_id
 from resolvers.jobs import STICKY_STATUSES, lock_job, status_from_visits
+from resolvers.materials import refresh_readiness
 
 CLOSED_JOB_STATUSES = ("COMPLETED", "INVOICED", "CANCELLED")
 
@@ -246,6 +247,8 @@ async def create_visit(ctx: Context, data: Any) -> tuple[Row[Any], Row[Any]]:
         },
     )
     await refresh_job_status(ctx, job.id, viewer)
+    # The next visit is what parts must arrive before.
+    await refresh_readiness(ctx, job.id, viewer)
     return visit, event
 
 
@@ -292,6 +295,7 @@ async def reschedule_visit(ctx: Context, data: Any) -> tuple[Row[Any], Row[Any]]
             "to": {"start": data.start.isoformat(), "end": data.end.isoformat()},
         },
     )
+    await refresh_readiness(ctx, visit.job_id, viewer)
     return updated, event
 
 
@@ -403,6 +407,8 @@ async def transition_visit(ctx: Context, data: Any) -> tuple[Row[Any], Row[Any]]
         payload=payload,
     )
     await refresh_job_status(ctx, visit.job_id, viewer)
+    if target in rules.FINAL:
+        await refresh_readiness(ctx, visit.job_id, viewer)
     return updated, event
 
 

@@ -39,6 +39,7 @@ from resolvers.common import (
 )
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, fail
+from resolvers.materials import refresh_readiness
 
 ACTIVE_VISIT_STATUSES = ("EN_ROUTE", "ARRIVED", "WORKING", "PAUSED", "DEPARTED")
 # Job statuses that only a named mutation leaves; visits do not move a job out of them.
@@ -72,6 +73,7 @@ class JobFilterArgs:
     scheduled_to: datetime | None = None
     tags: list[str] | None = None
     search: str | None = None
+    readiness: list[str] | None = None
 
 
 def _like_pattern(word: str) -> str:
@@ -88,6 +90,8 @@ def filtered_jobs(ctx: Context, flt: JobFilterArgs | None) -> Any:
         query = query.where(jobs.c.status.in_(flt.status))
     if flt.priority:
         query = query.where(jobs.c.priority.in_(flt.priority))
+    if flt.readiness:
+        query = query.where(jobs.c.readiness.in_(flt.readiness))
     if flt.customer_id is not None:
         query = query.where(
             jobs.c.customer_id == (parse_query_id(flt.customer_id, "Customer", "customerId") or 0)
@@ -469,6 +473,8 @@ async def cancel_job(
             updated_at=func.now(),
         )
     )
+    # Without its visits the job has no date parts must arrive by.
+    await refresh_readiness(ctx, job.id, require_viewer(ctx))
     return await _set_status(
         ctx, job, "CANCELLED", "job.cancelled", {"cancel_reason": reason}, {"reason": reason}
     )

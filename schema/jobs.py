@@ -22,6 +22,7 @@ from schema.common import JSON, Connection, Node, RowType, UserError, global_id,
 from schema.customers import Asset, Contact, Customer, Location
 from schema.dispatch import Visit
 from schema.enums import BillingType, JobSource, JobStatus, Priority
+from schema.materials import JobMaterialsTab, MaterialReadinessStatus
 from schema.tenants import User
 from schema.workspace import JobWorkspaceTab
 
@@ -55,7 +56,7 @@ class JobEvent(RowType, Node):
 
 
 @strawberry.type(description="A unit of work sold to a customer, from scheduling to billing.")
-class Job(RowType, JobWorkspaceTab, JobCloseoutTab, Node):
+class Job(RowType, JobWorkspaceTab, JobCloseoutTab, JobMaterialsTab, Node):
     title: str
     scope: str = strawberry.field(description="What is to be done, in detail.")
     priority: Priority
@@ -164,6 +165,11 @@ class JobFilter:
     search: str | None = strawberry.field(
         default=None,
         description="Words found in the number, title, scope, customer name or address.",
+    )
+    readiness: list[MaterialReadinessStatus] | None = strawberry.field(
+        default=None,
+        description="Jobs whose material readiness is one of these, e.g. [SHORT, AT_RISK] for "
+        "jobs blocked by parts.",
     )
 
 

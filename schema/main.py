@@ -85,6 +85,17 @@ from schema.jobs import (
     JobReleaseInput,
     JobUpdateInput,
 )
+from schema.materials import (
+    InventoryItem,
+    LineItem,
+    MaterialsMutation,
+    MaterialsQuery,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Reservation,
+    StockLocation,
+    Vendor,
+)
 from schema.tenants import (
     Company,
     LoginInput,
@@ -111,6 +122,13 @@ NODE_LOADERS = {
     "Company": "company_by_id",
     "Visit": "visit_by_id",
     "JobEvent": "job_event_by_id",
+    "LineItem": "line_item_by_id",
+    "InventoryItem": "inventory_item_by_id",
+    "StockLocation": "stock_location_by_id",
+    "Reservation": "reservation_by_id",
+    "Vendor": "vendor_by_id",
+    "PurchaseOrder": "purchase_order_by_id",
+    "PurchaseOrderLine": "purchase_order_line_by_id",
 }
 # Types whose rows load through the workspace tab loaders (loaders/workspace.py).
 NODE_TABS = {
@@ -141,6 +159,13 @@ NODE_TYPES = (
     Document,
     Signature,
     QualityCheck,
+    LineItem,
+    InventoryItem,
+    StockLocation,
+    Reservation,
+    Vendor,
+    PurchaseOrder,
+    PurchaseOrderLine,
 )
 
 
@@ -168,7 +193,7 @@ def _page(first: int | None, after: str | None, last: int | None, before: str | 
 
 
 @strawberry.type
-class Query:
+class CoreQuery:
     @strawberry.field(description="Any object by its global id; null when missing or not yours.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         require_viewer(info.context)
@@ -212,6 +237,7 @@ class Query:
                 scheduled_to=filter.scheduled_to,
                 tags=filter.tags,
                 search=filter.search,
+                readiness=[r.value for r in filter.readiness] if filter.readiness else None,
             )
         page, total = await job_resolvers.list_jobs(
             info.context, flt, order_by.value, _page(first, after, last, before)
@@ -498,7 +524,10 @@ class CoreMutation:
 
 
 # Each area of the workspace adds its mutations here; the SDL sorts them by name anyway.
-Mutation = merge_types("Mutation", (CoreMutation, WorkspaceMutation, CloseoutMutation))
+Mutation = merge_types(
+    "Mutation", (CoreMutation, WorkspaceMutation, CloseoutMutation, MaterialsMutation)
+)
+Query = merge_types("Query", (CoreQuery, MaterialsQuery))
 
 
 @strawberry.type
