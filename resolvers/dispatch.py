@@ -36,6 +36,14 @@ async def lock_visit(ctx: Context, gid: str, expected_version: int | None, *fiel
         visible_visits(select(visits), viewer).where(visits.c.id == visit_id).with_for_update()
     )
     if row is None:
+        # A technician pressing on a visit of the company that is not theirs (say, reassigned
+        # while their app still showed it) is told so, not that the visit does not exist.
+        if viewer.role == "technician" and await ctx.db.scalar(
+            select(visits.c.id).where(
+                visits.c.id == visit_id, visits.c.company_id == viewer.company_id
+            )
+        ):
+            raise fail(ErrorCode.FORBIDDEN, "You are not assigned to this visit.", *field)
         raise fail(ErrorCode.NOT_FOUND, "No such visit.", *field)
     if expected_version is not None and row.version != expected_version:
         raise fail(

@@ -276,7 +276,12 @@ async def dispatch_board(ctx: Context, day: date) -> Board:
     if viewer.role == "technician":
         tech_query = tech_query.where(technicians.c.id == (viewer.technician_id or 0))
     else:
-        tech_query = tech_query.where(technicians.c.active.is_(True))
+        # A deactivated technician keeps a lane while they still have visits that day, or those
+        # visits would vanish from the board (they are neither in a lane nor unassigned).
+        tech_query = tech_query.where(
+            technicians.c.active.is_(True)
+            | technicians.c.id.in_({r.technician_id for r in crew_rows})
+        )
     techs = await ctx.db.all(tech_query.order_by(technicians.c.name, technicians.c.id))
     by_tech: dict[int, list[int]] = defaultdict(list)
     staffed: set[int] = set()
