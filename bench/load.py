@@ -127,8 +127,13 @@ class LoadResult:
     statements: list[int] = field(default_factory=list)
     failures: int = 0
     failure_examples: list[str] = field(default_factory=list)
+    # Server CPU seconds over all requests sent (warm-up included), and those requests.
+    cpu_seconds: float = 0.0
+    sent: int = 0
 
     def merge(self, other: LoadResult) -> None:
+        self.cpu_seconds += other.cpu_seconds
+        self.sent += other.sent
         self.requests += other.requests
         self.seconds += other.seconds
         self.latencies += other.latencies
@@ -145,6 +150,10 @@ class LoadResult:
             return None
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    @property
+    def cpu_ms_per_request(self) -> float | None:
+        return self.cpu_seconds / self.sent * 1000 if self.sent and self.cpu_seconds else None
 
     @property
     def statements_per_request(self) -> float | None:
@@ -183,8 +192,13 @@ async def run_load(
                     return
                 data = make_request(number, sent)
                 sent += 1
-                response = await conn.request(data)
+                try:
+                    response = await conn.request(data)
+                except (OSError, asyncio.IncompleteReadError) as exc:
+                    await conn.close()
+                    response = Response(599, {}, f"connection lost: {exc!r}".encode())
                 ended = loop.time()
+                result.sent += 1
                 answered[number].set()
                 problem = None
                 if response.status != 200:

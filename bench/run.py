@@ -157,8 +157,12 @@ class Run:
             self.redis = PrivateRedis()
             await self.redis.start()
         redis_url = self.redis.url if self.redis else None
+        # Our pool holds as many connections as there are clients, like the asyncpg baseline's
+        # (the default, 10 plus 10 overflow, opens and closes a connection for every request
+        # beyond 10 at once: see the opus-pool10 variant in README "Performance").
+        pool = {"OPUS_DB_POOL_SIZE": str(options.clients)}
         servers = [
-            opus_server(bench.database_url, redis_url, self.data_dir, bench.dispatcher_token),
+            opus_server(bench.database_url, redis_url, self.data_dir, bench.dispatcher_token, pool),
             baseline_server(
                 {
                     "BENCH_DATABASE_URL": bench.database_url,
@@ -174,7 +178,12 @@ class Run:
         for name, env in (options.variants or {}).items():
             servers.append(
                 opus_server(
-                    bench.database_url, redis_url, self.data_dir, bench.dispatcher_token, env, name
+                    bench.database_url,
+                    redis_url,
+                    self.data_dir,
+                    bench.dispatcher_token,
+                    pool | env,
+                    name,
                 )
             )
         if options.postgraphile:
@@ -224,6 +233,7 @@ class Run:
         slice_seconds = options.duration / options.rounds
         for _ in range(options.rounds):
             for system, target, server in systems:
+                cpu = server.cpu_seconds()
                 result = await run_load(
                     "127.0.0.1",
                     server.port,
@@ -233,6 +243,7 @@ class Run:
                     duration=slice_seconds,
                     check=target.check,
                 )
+                result.cpu_seconds = server.cpu_seconds() - cpu
                 results[system].merge(result)
         for system, _, server in systems:
             result = results[system]
@@ -244,6 +255,7 @@ class Run:
                 "p99_ms": _round(result.percentile(0.99)),
                 "statements_per_request": result.statements_per_request,
                 "rss_mb": server.rss_mb(),
+                "cpu_ms_per_request": _round(result.cpu_ms_per_request),
                 "requests": result.requests,
                 "failures": result.failures,
             }

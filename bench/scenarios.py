@@ -414,9 +414,9 @@ WITH v AS (
   WHERE id = $2 AND company_id = $1 AND status = $4
   RETURNING id, job_id, company_id, status, version
 ), j AS (
-  UPDATE jobs SET event_seq = event_seq + 2,
+  UPDATE jobs SET event_seq = jobs.event_seq + 2,
                   status = CASE WHEN $3 = 'SCHEDULED' THEN 'SCHEDULED' ELSE 'IN_PROGRESS' END,
-                  version = version + 1, updated_at = now()
+                  version = jobs.version + 1, updated_at = now()
   FROM v WHERE jobs.id = v.job_id
   RETURNING jobs.id, jobs.event_seq
 ), e AS (

@@ -49,6 +49,9 @@ class Server:
         self.port = port
         self.ready = ready
         self.process: subprocess.Popen[bytes] | None = None
+        # A variant may run another checkout of the service (OPUS_BENCH_CHECKOUT), e.g. a git
+        # worktree of the commit before a change, for before/after figures in one run.
+        self.cwd = Path(env.pop("OPUS_BENCH_CHECKOUT", ROOT))
         self.log = tempfile.NamedTemporaryFile(
             prefix=f"opus-bench-{name}-", suffix=".log", delete=False
         )
@@ -56,7 +59,7 @@ class Server:
     async def start(self, timeout: float = 90.0) -> None:
         argv = (["taskset", "-c", str(SERVER_CORE)] if can_pin() else []) + self.argv
         self.process = subprocess.Popen(
-            argv, env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT
+            argv, env=self.env, cwd=self.cwd, stdout=self.log, stderr=subprocess.STDOUT
         )
         deadline = time.monotonic() + timeout
         while True:
@@ -96,6 +99,14 @@ class Server:
         except OSError:
             return None
         return None
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server process so far (from /proc/<pid>/stat)."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     async def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -98,6 +98,13 @@ class RequestDB:
             if self._conn is not None:
                 await self._conn.execute(_SET_COMPANY, {"company_id": str(company_id)})
 
+    def company_set_by_statement(self, company_id: int) -> None:
+        """The statement just run set `opus.company_id` (and `opus.system` off) on this
+        transaction itself, with set_config in its select list (db/auth.py): record it without
+        another round trip."""
+        self.company_id = company_id
+        self.system = False
+
     async def set_system(self) -> None:
         """Let trusted code see every company's rows (sign-in, relay, CLI). Never for a viewer."""
         async with self._lock:

@@ -289,7 +289,10 @@ async def dispatch_board(ctx: Context, day: date) -> Board:
         by_tech[row.technician_id].append(row.visit_id)
         staffed.add(row.visit_id)
     by_id = {v.id: v for v in day_visits}
-    lanes = [Lane(t, [by_id[v] for v in ids if v in set(by_tech.get(t.id, []))]) for t in techs]
+    lanes = []
+    for t in techs:
+        mine = set(by_tech.get(t.id, ()))
+        lanes.append(Lane(t, [by_id[v] for v in ids if v in mine]))
     unassigned = [v for v in day_visits if v.id not in staffed] if viewer.is_office else []
     return Board(day=day, lanes=lanes, unassigned=unassigned)
 

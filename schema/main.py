@@ -32,6 +32,7 @@ from resolvers.context import Context
 from resolvers.errors import ErrorCode
 from resolvers.ids import from_global_id
 from schema.closeout import CloseoutMutation, Document, QualityCheck, Signature
+from schema.execution import ExecutionContext
 from schema.common import Connection, Node, NodeRow, make_connection, run_mutation
 from schema.crew import (
     Crew,
@@ -587,6 +588,7 @@ def create_schema(
         types=list(NODE_TYPES),
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
+        execution_context_class=ExecutionContext,
     )
 
 

@@ -50,6 +50,7 @@ def create_app(settings: Settings) -> Starlette:
         average_speed_kmh=settings.average_speed_kmh,
         storage=storage,
         max_upload_bytes=limits.max_upload_bytes,
+        compiled=settings.compiled_queries,
         graphql_ide="graphiql" if settings.graphiql else None,
     )
 

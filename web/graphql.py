@@ -32,6 +32,8 @@ from resolvers.live import Snapshots
 from resolvers.storage import Storage
 from subscriptions.bus import Bus
 from subscriptions.relay import OutboxRelay
+from web import compiled as compiled_documents
+from web.compiled import CompiledDocuments
 
 log = logging.getLogger("opus.graphql")
 
@@ -109,6 +111,7 @@ class OpusGraphQL(GraphQL[Context, None]):
         average_speed_kmh: float,
         storage: Storage,
         max_upload_bytes: int,
+        compiled: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -126,6 +129,8 @@ class OpusGraphQL(GraphQL[Context, None]):
         self.relay = relay
         self.average_speed_kmh = average_speed_kmh
         self.snapshots = Snapshots(engine)
+        # Hot documents answered by one SQL statement (web/compiled.py); None: resolvers only.
+        self.compiled = CompiledDocuments(max_page_size) if compiled else None
 
     def _context(self, db: RequestDB, request: Any) -> Context:
         return Context(
@@ -176,7 +181,9 @@ class OpusGraphQL(GraphQL[Context, None]):
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         ctx = await self.get_context(request)
         try:
-            response = await self._respond(request, ctx, root_value)
+            response = await self._compiled(request, ctx)
+            if response is None:
+                response = await self._respond(request, ctx, root_value)
             await ctx.db.commit()
         except Exception:
             log.exception("request %s failed", request_id)
@@ -195,6 +202,21 @@ class OpusGraphQL(GraphQL[Context, None]):
             )
             response.headers["X-Request-Id"] = request_id
         return response
+
+    async def _compiled(self, request: Request, ctx: Context) -> Response | None:
+        """The answer of a compiled hot document (web/compiled.py), or None for the resolvers."""
+        if self.compiled is None or ctx.viewer is None or request.method != "POST":
+            return None
+        content_type, params = parse_content_type(request.headers.get("content-type", ""))
+        charset = params.get("charset", "utf-8").lower()
+        media_type = negotiate_media_type(request.headers.get("accept"))
+        if content_type != APPLICATION_JSON or charset not in ("utf-8", "utf8") or not media_type:
+            return None
+        payload = compiled_documents.decode_payload(await request.body())
+        body = await compiled_documents.execute(self.compiled, ctx, payload)
+        if body is None:
+            return None
+        return Response(body, media_type=f"{media_type}; charset=utf-8")
 
     async def _respond(self, request: Request, ctx: Context, root_value: Any) -> Response:
         """Strawberry's HTTP handling inside the GraphQL over HTTP rules it leaves open."""
@@ -248,6 +270,7 @@ class OpusGraphQL(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        request.state.graphql_query = request_data.query
         try:
             return await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
@@ -269,4 +292,7 @@ class OpusGraphQL(GraphQL[Context, None]):
         if request_error:
             response.pop("data", None)
         request.state.graphql_request_error = request_error
+        query = getattr(request.state, "graphql_query", None)
+        if self.compiled is not None and not result.errors and isinstance(query, str):
+            self.compiled.proven(query)
         return response

@@ -50,6 +50,8 @@ class Settings:
     average_speed_kmh: int
     relay_interval_seconds: float
     log_level: str
+    # Answer hot documents (day board, jobs list) with one compiled SQL statement (web/compiled.py).
+    compiled_queries: bool = True
 
     @property
     def embedded(self) -> bool:
@@ -78,4 +80,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         average_speed_kmh=_int(env, "OPUS_AVERAGE_SPEED_KMH", 40),
         relay_interval_seconds=_int(env, "OPUS_RELAY_INTERVAL_MS", 1000) / 1000,
         log_level=env.get("OPUS_LOG_LEVEL", "info"),
+        compiled_queries=_bool(env, "OPUS_COMPILED_QUERIES", True),
     )
