@@ -2,9 +2,8 @@
 the hand-written SQL of the asyncpg baseline (bench/baseline.py).
 
 The three systems return the same rows in the same order; the shapes differ where the systems'
-schemas differ (PostGraphile's generated names, its integer job numbers). Line items are not in
-the jobs page yet: `Job.lineItems` is not in our schema, and the baselines leave them out too so
-every system does the same work (see `line_items_in_schema`).
+schemas differ (PostGraphile's generated names, its integer job numbers, its address parts where
+we have `address`).
 """
 
 from __future__ import annotations
@@ -37,7 +36,7 @@ fragment Card on Visit {
   id status start end arrivalWindowStart arrivalWindowEnd version
   technicians { id name }
   job {
-    id number title status priority
+    id number title status priority readiness
     customer { id name phone }
     location { id address lat lng }
   }
@@ -51,6 +50,7 @@ query Jobs($first: Int!) {
       id number title status priority createdAt
       customer { id name email phone }
       location { id address city lat lng }
+      lineItems { id kind description quantity unitPrice }
     }
     pageInfo { hasNextPage endCursor }
   }
@@ -110,7 +110,7 @@ fragment Card on Visit {
   id status startAt endAt arrivalWindowStart arrivalWindowEnd version
   visitTechniciansByVisitId(orderBy: PRIMARY_KEY_ASC) { nodes { technicianByTechnicianId { id name } } }
   jobByJobId {
-    id number title status priority
+    id number title status priority readiness
     customerByCustomerId { id name phone }
     locationByLocationId { id street city region postalCode lat lng }
   }
@@ -156,6 +156,9 @@ query Jobs($company: BigInt!, $first: Int!) {
       id number title status priority createdAt
       customerByCustomerId { id name email phone }
       locationByLocationId { id street city region postalCode lat lng }
+      lineItemsByJobId(orderBy: [POSITION_ASC, ID_ASC]) {
+        nodes { id kind description quantity unitPrice }
+      }
     }
     pageInfo { hasNextPage endCursor }
   }
@@ -239,7 +242,7 @@ json_build_object(
   'job', (
       SELECT json_build_object(
         'id', {_gid("Job", "j.id")}, 'number', 'J-' || j.number, 'title', j.title,
-        'status', j.status, 'priority', j.priority,
+        'status', j.status, 'priority', j.priority, 'readiness', j.readiness,
         'customer', (SELECT json_build_object('id', {_gid("Customer", "c.id")}, 'name', c.name,
                                               'phone', c.phone)
                      FROM customers c WHERE c.id = j.customer_id AND c.company_id = $1),
@@ -294,7 +297,14 @@ SELECT json_build_object('data', json_build_object('jobs', json_build_object(
       'location', (SELECT json_build_object('id', {_gid("Location", "l.id")},
                                             'address', {_address("l")}, 'city', l.city,
                                             'lat', l.lat, 'lng', l.lng)
-                   FROM locations l WHERE l.id = j.location_id AND l.company_id = $1)
+                   FROM locations l WHERE l.id = j.location_id AND l.company_id = $1),
+      'lineItems', coalesce((
+        SELECT json_agg(json_build_object('id', {_gid("LineItem", "li.id")}, 'kind', li.kind,
+                                          'description', li.description,
+                                          'quantity', li.quantity::text,
+                                          'unitPrice', li.unit_price::text)
+                        ORDER BY li.position, li.id)
+        FROM line_items li WHERE li.job_id = j.id AND li.company_id = $1), '[]')
     ) ORDER BY j.created_at DESC, j.id DESC) FROM shown j), '[]'),
   'pageInfo', json_build_object(
     'hasNextPage', (SELECT count(*) FROM page) > $2,

@@ -9,7 +9,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Select, Text, cast, func, select, update
+from sqlalchemy import Select, Text, bindparam, cast, func, select, update
 
 from db.models import technicians, tokens, users
 from db.session import RequestDB
@@ -73,28 +73,32 @@ async def issue_token(db: RequestDB, user_id: int, company_id: int) -> str:
     return raw
 
 
+# Built once (a statement built per request cost more than running it). The found row scopes
+# the transaction to its company in the same statement: set_config in the select list runs once
+# the row has passed every condition, and a token matches at most one row, so nothing is read
+# after it under the new setting but that same user's technician row. A token that matches
+# nothing changes nothing.
+_AUTHENTICATE = (
+    _viewer_query()
+    .add_columns(
+        tokens.c.id.label("token_id"),
+        func.set_config("opus.company_id", cast(users.c.company_id, Text), True),
+        func.set_config("opus.system", "off", True),
+    )
+    .join(tokens, tokens.c.user_id == users.c.id)
+    .where(
+        tokens.c.token_hash == bindparam("digest"),
+        tokens.c.revoked_at.is_(None),
+        (tokens.c.expires_at.is_(None)) | (tokens.c.expires_at > func.now()),
+        users.c.active.is_(True),
+    )
+)
+
+
 async def authenticate(db: RequestDB, raw_token: str) -> Viewer | None:
     """The viewer behind a bearer token, or None; scopes `db` to the viewer's company."""
     await db.set_system()
-    # The found row scopes the transaction to its company in the same statement: set_config in
-    # the select list runs once the row has passed every condition, and a token matches at most
-    # one row, so nothing is read after it under the new setting but that same user's
-    # technician row. A token that matches nothing changes nothing.
-    row = await db.one_or_none(
-        _viewer_query()
-        .add_columns(
-            tokens.c.id.label("token_id"),
-            func.set_config("opus.company_id", cast(users.c.company_id, Text), True),
-            func.set_config("opus.system", "off", True),
-        )
-        .join(tokens, tokens.c.user_id == users.c.id)
-        .where(
-            tokens.c.token_hash == token_digest(raw_token),
-            tokens.c.revoked_at.is_(None),
-            (tokens.c.expires_at.is_(None)) | (tokens.c.expires_at > func.now()),
-            users.c.active.is_(True),
-        )
-    )
+    row = await db.one_or_none(_AUTHENTICATE, {"digest": token_digest(raw_token)})
     if row is None:
         return None
     viewer = Viewer(

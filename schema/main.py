@@ -9,6 +9,7 @@ from typing import Any
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaskErrors,
     MaxAliasesLimiter,
@@ -568,12 +569,18 @@ def create_schema(
     introspection: bool = True,
 ) -> strawberry.Schema:
     # Factories: strawberry builds fresh extensions per request; the parse and validation
-    # caches live at module level, so they still span requests.
+    # caches live at module level, so they still span requests. The validation cache is keyed
+    # by the document and the rule classes, and each limiter instance makes rule classes of its
+    # own, so the limiters' rules are made once here: a limiter per request missed the cache
+    # every time (the whole document validated again on every request).
+    limit_rules = [
+        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+    ]
     extensions: list[Any] = [
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
-        lambda: QueryDepthLimiter(max_depth=max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: AddValidationRules(limit_rules),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
     ]
     if not introspection:

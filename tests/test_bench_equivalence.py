@@ -71,7 +71,12 @@ query Page($n: Int) {
     __typename
     totalCount
     edges { __typename cursor node { id number createdAt location { address } } }
-    nodes { id number title createdAt updatedAt customer { name } }
+    nodes {
+      id number title createdAt updatedAt readiness customer { name }
+      lineItems {
+        id __typename kind description quantity unitPrice unitCost taxable taxRate position
+      }
+    }
     pageInfo { __typename hasNextPage hasPreviousPage startCursor endCursor }
   }
 }

@@ -104,11 +104,12 @@ class ToOne:
 
 @dataclass(frozen=True)
 class ToMany:
-    """Rows of `type_name` linked through `join` (a SQL fragment with {a} the parent alias and
-    {t} the child alias), in `order`."""
+    """Rows of `type_name` linked by `join` and `where` (SQL with {a} the parent's alias and {t}
+    the child's), in `order`."""
 
     type_name: str
     join: str
+    where: str
     order: str
 
 
@@ -140,12 +141,31 @@ TYPES: dict[str, TypeSpec] = {
             "version": _col("version"),
             "createdAt": _ts("created_at"),
             "updatedAt": _ts("updated_at"),
+            "readiness": _col("readiness"),
         },
         {
+            # loaders/materials.py line_items_by_job_id: by position, then id.
+            "lineItems": ToMany("LineItem", "", "{t}.job_id = {a}.id", "{t}.position, {t}.id"),
             "customer": ToOne("Customer", "customer_id"),
             "location": ToOne("Location", "location_id"),
             "contact": ToOne("Contact", "contact_id"),
         },
+    ),
+    "LineItem": TypeSpec(
+        "line_items",
+        {
+            "id": _gid("LineItem"),
+            "kind": _col("kind"),
+            "description": _col("description"),
+            # strawberry's Decimal is str(Decimal): numeric columns print the same digits.
+            "quantity": lambda a: f"{a}.quantity::text",
+            "unitPrice": lambda a: f"{a}.unit_price::text",
+            "unitCost": lambda a: f"{a}.unit_cost::text",
+            "taxable": _col("taxable"),
+            "taxRate": lambda a: f"{a}.tax_rate::text",
+            "position": _col("position"),
+        },
+        {},
     ),
     "Customer": TypeSpec(
         "customers",
@@ -220,8 +240,8 @@ TYPES: dict[str, TypeSpec] = {
             # loaders: technicians_by_visit_id, by name then id.
             "technicians": ToMany(
                 "Technician",
-                "JOIN visit_technicians {t}_vt ON {t}_vt.technician_id = {t}.id "
-                "AND {t}_vt.visit_id = {a}.id",
+                "JOIN visit_technicians {t}_vt ON {t}_vt.technician_id = {t}.id",
+                "{t}_vt.visit_id = {a}.id",
                 "{t}.name, {t}.id",
             ),
         },
@@ -321,10 +341,11 @@ class Compiler:
                 f"WHERE {t}.id = {a}.{rel.foreign_key} AND {t}.company_id = :company)"
             )
         join = rel.join.format(a=a, t=t)
+        where = rel.where.format(a=a, t=t)
         order = rel.order.format(t=t)
         return (
             f"coalesce((SELECT json_agg({inner} ORDER BY {order}) FROM {target.table} {t} "
-            f"{join} WHERE {t}.company_id = :company), '[]'::json)"
+            f"{join} WHERE {where} AND {t}.company_id = :company), '[]'::json)"
         )
 
 
