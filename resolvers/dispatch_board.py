@@ -17,8 +17,9 @@ from db.events import record_event
 from db.models import companies, jobs, locations, technicians, visit_technicians, visits
 from loaders.access import visible_visits
 from resolvers import dispatch_rules as rules
-from resolvers.common import parse_query_id, require_viewer
+from resolvers.common import parse_query_id, query_error, require_viewer
 from resolvers.context import Context
+from resolvers.errors import ErrorCode
 from resolvers.ids import to_global_id
 
 
@@ -41,6 +42,8 @@ async def company_zone(ctx: Context) -> ZoneInfo:
 
 
 def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    if not 1900 <= day.year <= 9000:
+        raise query_error(ErrorCode.VALIDATION, "Pick a date between 1900 and 9000.", "date")
     start = datetime.combine(day, time(0), tzinfo=zone)
     return start, datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
 

@@ -18,6 +18,7 @@ def from_global_id(global_id: str) -> tuple[str, int] | None:
         db_id = int(raw_id)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
-    if not type_name or db_id <= 0:
+    # Ids are PostgreSQL bigints; anything larger names nothing.
+    if not type_name or not 0 < db_id < 2**63:
         return None
     return type_name, db_id

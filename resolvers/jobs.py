@@ -121,7 +121,8 @@ def filtered_jobs(ctx: Context, flt: JobFilterArgs | None) -> Any:
             )
         )
     if flt.search:
-        words = [w for w in flt.search.lower().split() if w][:8]
+        # PostgreSQL text cannot hold NUL characters.
+        words = [w for w in flt.search.replace("\x00", " ").lower().split() if w][:8]
         query = query.where(*(jobs.c.search_text.ilike(_like_pattern(w)) for w in words))
     return query
 
@@ -519,7 +520,8 @@ async def release_job(ctx: Context, gid: str, expected_version: int | None) -> R
 async def job_by_number(ctx: Context, number: str) -> Row[Any] | None:
     viewer = require_viewer(ctx)
     digits = number.strip().upper().removeprefix("J-")
-    if not digits.isdigit():
+    # Job numbers are PostgreSQL integers.
+    if not digits.isdigit() or len(digits) > 9:
         return None
     return await ctx.db.one_or_none(
         visible_jobs(select(jobs), viewer).where(jobs.c.number == int(digits))

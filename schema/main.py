@@ -33,7 +33,6 @@ from resolvers.context import Context
 from resolvers.errors import ErrorCode
 from resolvers.ids import from_global_id
 from schema.closeout import CloseoutMutation, Document, QualityCheck, Signature
-from schema.execution import ExecutionContext
 from schema.common import Connection, Node, NodeRow, make_connection, run_mutation
 from schema.crew import (
     Crew,
@@ -75,6 +74,7 @@ from schema.dispatch import (
     route_from,
 )
 from schema.enums import DispatchStatus as DispatchStatusEnum
+from schema.execution import ExecutionContext
 from schema.jobs import (
     Job,
     JobCancelInput,

@@ -122,8 +122,11 @@ class OutboxRelay:
                 # Redis or PostgreSQL is away; the events wait in the table.
                 log.warning("outbox relay pass failed; retrying", exc_info=True)
                 delay = min(delay * 2, 10.0)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow the
+            # cancellation that stop() sends when the wake event is already set.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
 
     async def publish_pending(self) -> int:
         """One pass: re-publish stragglers, then position and publish new events."""

@@ -27,9 +27,8 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from graphql import (
     DocumentNode,
@@ -48,12 +47,11 @@ from graphql import (
     VariableNode,
     parse,
 )
-from sqlalchemy import select, text
+from sqlalchemy import text
 
-from db.models import companies
 from resolvers.common import DEFAULT_PAGE_SIZE
 from resolvers.context import Context
-
+from resolvers.dispatch_board import company_zone, day_bounds
 
 log = logging.getLogger("opus.compiled")
 
@@ -62,7 +60,7 @@ class NotCompilable(Exception):
     """The document (or this request) is for the resolvers."""
 
 
-# --- SQL for scalar fields, exactly as the resolvers and strawberry's scalars serialize them ----
+# --- SQL for scalar fields, exactly as the resolvers and strawberry's scalars serialize them ------
 
 
 def _gid(type_name: str) -> Callable[[str], str]:
@@ -249,7 +247,7 @@ TYPES: dict[str, TypeSpec] = {
 }
 
 
-# --- compiling selections --------------------------------------------------------------------------
+# --- compiling selections -------------------------------------------------------------------------
 
 
 class Compiler:
@@ -353,7 +351,7 @@ def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-# --- the root fields --------------------------------------------------------------------------------
+# --- the root fields ------------------------------------------------------------------------------
 
 
 @dataclass
@@ -458,9 +456,10 @@ SELECT json_build_object('data', json_build_object({_literal(key)},
             raise NotCompilable("date value") from exc
         if day.isoformat() != raw:
             raise NotCompilable("date spelling")  # let the scalar decide what it accepts
-        zone = await _zone(ctx)
-        lo = datetime.combine(day, time(0), tzinfo=zone)
-        hi = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+        zone = await company_zone(ctx)
+        if not 1900 <= day.year <= 9000:
+            raise NotCompilable("date range")  # the resolver explains the refusal
+        lo, hi = day_bounds(day, zone)
         return {"company": ctx.viewer.company_id, "lo": lo, "hi": hi, "day_text": day.isoformat()}  # type: ignore[union-attr]
 
     return Plan(text(sql), params, "dispatchBoard")
@@ -509,9 +508,12 @@ def _compile_jobs(
     if {a.name.value for a in field.arguments or ()} - {"first"}:
         raise NotCompilable("jobs arguments")
     first_arg = _argument(field, "first")
-    if first_arg is not None and first_arg[0] == "variable":
-        if types.get(first_arg[1], ("",))[0] != "Int":
-            raise NotCompilable("first variable type")
+    if (
+        first_arg is not None
+        and first_arg[0] == "variable"
+        and types.get(first_arg[1], ("",))[0] != "Int"
+    ):
+        raise NotCompilable("first variable type")
     parts: list[str] = []
     for key, nodes in compiler.collect(field.selection_set, "JobConnection").items():
         name = nodes[0].name.value
@@ -600,7 +602,8 @@ def _page_info(compiler: Compiler, selection_set: SelectionSetNode | None) -> st
             parts.append("false")  # no `after`: this is the first page
         elif name == "startCursor":
             parts.append(
-                f"(SELECT {_cursor('s')} FROM shown s ORDER BY s.created_at DESC, s.id DESC LIMIT 1)"
+                f"(SELECT {_cursor('s')} FROM shown s"
+                " ORDER BY s.created_at DESC, s.id DESC LIMIT 1)"
             )
         elif name == "endCursor":
             parts.append(
@@ -609,17 +612,6 @@ def _page_info(compiler: Compiler, selection_set: SelectionSetNode | None) -> st
         else:
             raise NotCompilable(f"PageInfo.{name}")
     return f"json_build_object({', '.join(parts)})"
-
-
-async def _zone(ctx: Context) -> ZoneInfo:
-    """The company's time zone, as resolvers/dispatch_board.py company_zone reads it."""
-    if "zone" not in ctx.memo:
-        tz = await ctx.db.scalar(
-            select(companies.c.timezone).where(companies.c.id == ctx.viewer.company_id)  # type: ignore[union-attr]
-        )
-        ctx.memo["zone"] = ZoneInfo(tz or "UTC")
-    zone: ZoneInfo = ctx.memo["zone"]
-    return zone
 
 
 def compile_document(document: DocumentNode, max_page_size: int) -> Plan:
@@ -648,7 +640,7 @@ def compile_document(document: DocumentNode, max_page_size: int) -> Plan:
     raise NotCompilable(field.name.value)
 
 
-# --- per process: which documents are compiled ------------------------------------------------------
+# --- per process: which documents are compiled ----------------------------------------------------
 
 
 class CompiledDocuments:
