@@ -419,27 +419,27 @@ SELECT json_build_object('data', json_build_object('node', (
 # publishes the message to Redis.
 SQL_TRANSITION = f"""
 WITH v AS (
-  UPDATE visits SET status = $3, status_changed_at = now(), version = version + 1,
+  UPDATE visits SET status = $3::text, status_changed_at = now(), version = version + 1,
                     updated_at = now()
-  WHERE id = $2 AND company_id = $1 AND status = $4
+  WHERE id = $2::bigint AND company_id = $1::bigint AND status = $4::text
   RETURNING id, job_id, company_id, status, version
 ), j AS (
   UPDATE jobs SET event_seq = jobs.event_seq + 2,
-                  status = CASE WHEN $3 = 'SCHEDULED' THEN 'SCHEDULED' ELSE 'IN_PROGRESS' END,
+                  status = CASE WHEN $3::text = 'SCHEDULED' THEN 'SCHEDULED' ELSE 'IN_PROGRESS' END,
                   version = jobs.version + 1, updated_at = now()
   FROM v WHERE jobs.id = v.job_id
   RETURNING jobs.id, jobs.event_seq
 ), e AS (
   INSERT INTO job_events (company_id, job_id, visit_id, seq, type, payload, actor_user_id,
                           actor_name, created_at, position, published_at)
-  SELECT v.company_id, v.job_id, v.id, j.event_seq - 1, 'visit.' || lower($3),
+  SELECT v.company_id, v.job_id, v.id, j.event_seq - 1, 'visit.' || lower($3::text),
          jsonb_build_object('visitId', {_gid("Visit", "v.id")}, 'from', $4::text, 'to', $3::text),
-         $5, $6, now(), nextval('job_event_positions'), now()
+         $5::bigint, $6::text, now(), nextval('job_event_positions'), now()
   FROM v JOIN j ON j.id = v.job_id
   UNION ALL
   SELECT v.company_id, v.job_id, NULL, j.event_seq, 'job.status_changed',
-         jsonb_build_object('to', CASE WHEN $3 = 'SCHEDULED' THEN 'SCHEDULED' ELSE 'IN_PROGRESS' END),
-         $5, $6, now(), nextval('job_event_positions'), now()
+         jsonb_build_object('to', CASE WHEN $3::text = 'SCHEDULED' THEN 'SCHEDULED' ELSE 'IN_PROGRESS' END),
+         $5::bigint, $6::text, now(), nextval('job_event_positions'), now()
   FROM v JOIN j ON j.id = v.job_id
   RETURNING id, job_id, seq, type, position
 )
