@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 import strawberry
 from strawberry.scalars import JSON
 
+from resolvers.common import PageArgs
 from resolvers.errors import ErrorCode as _ErrorCode
 from resolvers.errors import MutationError, Problem
 from resolvers.ids import to_global_id
@@ -101,6 +102,17 @@ class Connection(Generic[T]):
     @strawberry.field(description="Number of items in the whole list (all pages).")
     async def total_count(self) -> int:
         return await self.count()
+
+
+def is_set(value: Any) -> bool:
+    """Whether an optional input field was sent at all (null is a value; absence is not)."""
+    return value is not strawberry.UNSET
+
+
+def page_args(
+    first: int | None, after: str | None, last: int | None, before: str | None
+) -> PageArgs:
+    return PageArgs(first=first, after=after, last=last, before=before)
 
 
 def make_connection(

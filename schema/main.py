@@ -28,12 +28,20 @@ from resolvers import dispatch_board as board_resolvers
 from resolvers import jobs as job_resolvers
 from resolvers import live as live_resolvers
 from resolvers import tenants as tenant_resolvers
-from resolvers.common import PageArgs, query_error, require_viewer
+from resolvers.common import query_error, require_viewer
 from resolvers.context import Context
 from resolvers.errors import ErrorCode
 from resolvers.ids import from_global_id
 from schema.closeout import CloseoutMutation, Document, QualityCheck, Signature
-from schema.common import Connection, Node, NodeRow, make_connection, run_mutation
+from schema.common import (
+    Connection,
+    Node,
+    NodeRow,
+    is_set,
+    make_connection,
+    page_args,
+    run_mutation,
+)
 from schema.crew import (
     Crew,
     CrewCreateInput,
@@ -171,10 +179,6 @@ NODE_TYPES = (
 )
 
 
-def _is_set(value: Any) -> bool:
-    return value is not strawberry.UNSET
-
-
 async def _load_node(ctx: Context, global_id: str) -> NodeRow | None:
     parsed = from_global_id(global_id)
     if parsed is None:
@@ -188,10 +192,6 @@ async def _load_node(ctx: Context, global_id: str) -> NodeRow | None:
     else:
         return None
     return NodeRow(type_name, row) if row is not None else None
-
-
-def _page(first: int | None, after: str | None, last: int | None, before: str | None) -> PageArgs:
-    return PageArgs(first=first, after=after, last=last, before=before)
 
 
 @strawberry.type
@@ -242,7 +242,7 @@ class CoreQuery:
                 readiness=[r.value for r in filter.readiness] if filter.readiness else None,
             )
         page, total = await job_resolvers.list_jobs(
-            info.context, flt, order_by.value, _page(first, after, last, before)
+            info.context, flt, order_by.value, page_args(first, after, last, before)
         )
         return make_connection(page.rows, page.cursors, page.has_next, page.has_previous, total)
 
@@ -261,7 +261,7 @@ class CoreQuery:
         search: str | None = None,
     ) -> Connection[Customer]:
         page, total = await customer_resolvers.list_customers(
-            info.context, search, _page(first, after, last, before)
+            info.context, search, page_args(first, after, last, before)
         )
         return make_connection(page.rows, page.cursors, page.has_next, page.has_previous, total)
 
@@ -278,7 +278,7 @@ class CoreQuery:
         active: bool | None = None,
     ) -> Connection[Technician]:
         page, total = await crew_resolvers.list_technicians(
-            info.context, search, skill, active, _page(first, after, last, before)
+            info.context, search, skill, active, page_args(first, after, last, before)
         )
         return make_connection(page.rows, page.cursors, page.has_next, page.has_previous, total)
 
@@ -327,7 +327,7 @@ class CoreMutation:
     async def job_update(self, info: Info, input: JobUpdateInput) -> JobPayload:
         return await run_mutation(
             info,
-            lambda: job_resolvers.update_job(info.context, input, _is_set),
+            lambda: job_resolvers.update_job(info.context, input, is_set),
             _job_payload,
             _job_errors,
         )
@@ -430,7 +430,7 @@ class CoreMutation:
     async def customer_update(self, info: Info, input: CustomerUpdateInput) -> CustomerPayload:
         return await run_mutation(
             info,
-            lambda: customer_resolvers.update_customer(info.context, input, _is_set),
+            lambda: customer_resolvers.update_customer(info.context, input, is_set),
             lambda row: CustomerPayload(customer=row, errors=[]),
             lambda errors: CustomerPayload(customer=None, errors=errors),
         )
@@ -479,7 +479,7 @@ class CoreMutation:
     ) -> TechnicianPayload:
         return await run_mutation(
             info,
-            lambda: crew_resolvers.update_technician(info.context, input, _is_set),
+            lambda: crew_resolvers.update_technician(info.context, input, is_set),
             lambda row: TechnicianPayload(technician=row, errors=[]),
             lambda errors: TechnicianPayload(technician=None, errors=errors),
         )

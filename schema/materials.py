@@ -12,7 +12,6 @@ from strawberry import UNSET
 
 from resolvers import materials as resolvers
 from resolvers import materials_stock as stock
-from resolvers.common import PageArgs
 from resolvers.context import Context
 from resolvers.materials_rules import line_tax, line_total, money
 from schema.common import (
@@ -21,7 +20,9 @@ from schema.common import (
     RowType,
     UserError,
     global_id,
+    is_set,
     make_connection,
+    page_args,
     run_mutation,
 )
 from schema.crew import Technician
@@ -388,10 +389,6 @@ class JobMaterialsTab:
         return await resolvers.financial_summary(info.context, self.id)  # type: ignore[attr-defined, return-value]
 
 
-def _page(first: int | None, after: str | None, last: int | None, before: str | None) -> PageArgs:
-    return PageArgs(first=first, after=after, last=last, before=before)
-
-
 @strawberry.type
 class MaterialsQuery:
     @strawberry.field(description="Inventory items by SKU, paged by cursor.")
@@ -407,7 +404,7 @@ class MaterialsQuery:
         ] = None,
     ) -> Connection[InventoryItem]:
         page, total = await stock.list_inventory_items(
-            info.context, search, _page(first, after, last, before)
+            info.context, search, page_args(first, after, last, before)
         )
         return make_connection(page.rows, page.cursors, page.has_next, page.has_previous, total)
 
@@ -426,7 +423,7 @@ class MaterialsQuery:
         search: str | None = None,
     ) -> Connection[Vendor]:
         page, total = await stock.list_vendors(
-            info.context, search, _page(first, after, last, before)
+            info.context, search, page_args(first, after, last, before)
         )
         return make_connection(page.rows, page.cursors, page.has_next, page.has_previous, total)
 
@@ -443,7 +440,7 @@ class MaterialsQuery:
         page, total = await stock.list_purchase_orders(
             info.context,
             [s.value for s in status] if status else None,
-            _page(first, after, last, before),
+            page_args(first, after, last, before),
         )
         return make_connection(page.rows, page.cursors, page.has_next, page.has_previous, total)
 
@@ -656,10 +653,6 @@ class PurchaseOrderPayload:
     errors: list[UserError]
 
 
-def _is_set(value: Any) -> bool:
-    return value is not UNSET
-
-
 def _reservation(info: Info, work: Any) -> Any:
     return run_mutation(
         info,
@@ -696,7 +689,7 @@ class MaterialsMutation:
     @strawberry.mutation(description="Edit a line of a job.")
     async def line_item_update(self, info: Info, input: LineItemUpdateInput) -> LineItemPayload:
         return await _line_item(  # type: ignore[no-any-return]
-            info, lambda: resolvers.update_line_item(info.context, input, _is_set)
+            info, lambda: resolvers.update_line_item(info.context, input, is_set)
         )
 
     @strawberry.mutation(
