@@ -329,8 +329,9 @@ def ratio_table(lines: list[dict[str, Any]]) -> str:
         if "rps" in line:
             by.setdefault(line["scenario"], {})[line["system"]] = line
     rows = [
-        "| scenario | system | req/s | p50 ms | p99 ms | stmts/req | RSS MB | req/s vs opus |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| scenario | system | req/s | p50 ms | p99 ms | stmts/req | CPU ms/req | RSS MB "
+        "| opus req/s ÷ this |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for scenario, systems in by.items():
         ours = systems.get(OURS)
@@ -343,7 +344,7 @@ def ratio_table(lines: list[dict[str, Any]]) -> str:
             rows.append(
                 f"| {scenario} | {system} | {line['rps']:.0f} | {_fmt(line['p50_ms'])} | "
                 f"{_fmt(line['p99_ms'])} | {_fmt(line['statements_per_request'])} | "
-                f"{_fmt(line['rss_mb'])} | {ratio} |"
+                f"{_fmt(line.get('cpu_ms_per_request'))} | {_fmt(line['rss_mb'])} | {ratio} |"
             )
     notes = []
     for base in ("board", "jobs_page"):
@@ -372,7 +373,9 @@ def _fmt(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
-        return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+        if value.is_integer():
+            return str(int(value))
+        return f"{value:.0f}" if value >= 100 else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
     return str(value)
 
 
