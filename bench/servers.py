@@ -72,7 +72,7 @@ class Server:
                 response = await asyncio.wait_for(conn.request(self.ready), 10)
                 if response.status == 200:
                     return
-            except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError):
+            except (TimeoutError, OSError, asyncio.IncompleteReadError):
                 pass
             finally:
                 await conn.close()

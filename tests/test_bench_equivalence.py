@@ -25,9 +25,9 @@ from web.settings import load_settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import data  # noqa: E402
-from bench.scenarios import BOARD, JOBS_PAGE  # noqa: E402
-from tests.conftest import ADMIN_URL  # noqa: E402
+from bench import data
+from bench.scenarios import BOARD, JOBS_PAGE
+from tests.conftest import ADMIN_URL
 
 # Auth (2: system on, then the token lookup that also scopes the company) + the company's time
 # zone + the board; auth + the page.
