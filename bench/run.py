@@ -191,7 +191,7 @@ class Run:
                 install_postgraphile(log)
                 if postgraphile_installed():
                     servers.append(postgraphile_server(bench.database_url))
-            except Exception as exc:  # noqa: BLE001 - the run goes on without that baseline
+            except Exception as exc:  # the run goes on without that baseline
                 log(f"bench: PostGraphile unavailable ({exc}); running without it")
         for server in servers:
             await server.start()
