@@ -357,3 +357,58 @@ async def test_requests_the_resolvers_must_answer(
             got = await _post(compiled, query, variables, who)
             _same(expected, got)
             assert _statements(got) == _statements(expected)
+
+
+async def test_generated_data_is_what_the_api_would_have_written(bench_data: data.Bench) -> None:
+    """The COPY generator keeps what triggers and resolvers keep: numbers, sequences, search."""
+    conn = await asyncpg.connect(bench_data.database_url)
+    try:
+        cid = bench_data.company_id
+        job_seq, top = await conn.fetchrow(
+            "SELECT c.job_seq, (SELECT max(number) FROM jobs WHERE company_id = c.id) "
+            "FROM companies c WHERE c.id = $1",
+            cid,
+        )
+        assert job_seq == top
+        # Every job's event_seq is its last event's seq, and seqs run 1..n without gaps.
+        bad = await conn.fetchval(
+            "SELECT count(*) FROM jobs j WHERE j.company_id = $1 AND ("
+            " j.event_seq <> (SELECT coalesce(max(seq), 0) FROM job_events e WHERE e.job_id = j.id)"
+            " OR j.event_seq <> (SELECT count(*) FROM job_events e WHERE e.job_id = j.id))",
+            cid,
+        )
+        assert bad == 0
+        # Events are positioned and published (the relay has nothing to catch up), and the
+        # stream sequence is past them.
+        unpublished = await conn.fetchval(
+            "SELECT count(*) FROM job_events WHERE company_id = $1 AND "
+            "(position IS NULL OR published_at IS NULL)",
+            cid,
+        )
+        assert unpublished == 0
+        assert await conn.fetchval(
+            "SELECT last_value >= (SELECT max(position) FROM job_events) FROM job_event_positions"
+        )
+        # search_text is what the trigger computes (recomputed in a rolled-back transaction).
+        check = conn.transaction()
+        await check.start()
+        try:
+            before = await conn.fetch(
+                "SELECT id, search_text FROM jobs WHERE company_id = $1 ORDER BY id LIMIT 50", cid
+            )
+            ids = [r["id"] for r in before]
+            await conn.execute("UPDATE jobs SET title = title WHERE id = ANY($1::bigint[])", ids)
+            after = await conn.fetch(
+                "SELECT id, search_text FROM jobs WHERE id = ANY($1::bigint[]) ORDER BY id", ids
+            )
+            assert [tuple(r) for r in before] == [tuple(r) for r in after]
+        finally:
+            await check.rollback()
+        # The status-change pool is all SCHEDULED.
+        statuses = await conn.fetch(
+            "SELECT DISTINCT status FROM visits WHERE id = ANY($1::bigint[])",
+            bench_data.transition_visit_ids,
+        )
+        assert [r["status"] for r in statuses] == ["SCHEDULED"]
+    finally:
+        await conn.close()
