@@ -23,6 +23,7 @@ from sqlalchemy import bindparam, select, text, update
 
 from db.auth import Viewer, hash_password, issue_token
 from db.demo_materials import write_demo_materials
+from db.demo_workspace import write_demo_workspace
 from db.events import record_event
 from db.models import (
     assets,
@@ -1088,6 +1089,9 @@ async def _create(db: RequestDB, today: date) -> int:
     )
     await write_demo_materials(
         db, out, company_id, today, job_ids, planned, tech_ids, [t.name for t in TECHNICIANS]
+    )
+    await write_demo_workspace(
+        db, company_id, job_ids, planned, visit_ids, planned_visits, tech_ids, user_ids[0]
     )
     return company_id
 
