@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -28,6 +29,8 @@ class Viewer:
     email: str
     technician_id: int | None
     token_id: int | None = None
+    # When the bearer token stops working by itself (None: only when revoked).
+    token_expires_at: datetime | None = None
 
     @property
     def is_office(self) -> bool:
@@ -82,6 +85,7 @@ _AUTHENTICATE = (
     _viewer_query()
     .add_columns(
         tokens.c.id.label("token_id"),
+        tokens.c.expires_at.label("token_expires_at"),
         func.set_config("opus.company_id", cast(users.c.company_id, Text), True),
         func.set_config("opus.system", "off", True),
     )
@@ -109,6 +113,7 @@ async def authenticate(db: RequestDB, raw_token: str) -> Viewer | None:
         email=row.email,
         technician_id=row.technician_id,
         token_id=row.token_id,
+        token_expires_at=row.token_expires_at,
     )
     if db.short:
         await db.set_company(viewer.company_id)  # each statement is a transaction of its own
@@ -144,3 +149,10 @@ async def login(db: RequestDB, email: str, password: str) -> tuple[Viewer, str] 
 
 async def revoke_token(db: RequestDB, token_id: int) -> None:
     await db.execute(update(tokens).where(tokens.c.id == token_id).values(revoked_at=func.now()))
+    db.revoked_tokens.add(token_id)
+
+
+def viewer_changed(db: RequestDB, user_id: int) -> None:
+    """What a user's viewer holds (role, activity, technician profile) changes in this
+    transaction: signed-in viewers cached for them are dropped once it commits (web/auth.py)."""
+    db.changed_users.add(user_id)

@@ -27,6 +27,7 @@ async def record_event(
     visit_id: int | None = None,
 ) -> Any:
     """Append one event to a job's timeline and return its row."""
+    db.wrote_events = True
     seq = await db.scalar(
         update(jobs)
         .where(jobs.c.id == job_id, jobs.c.company_id == company_id)

@@ -77,6 +77,13 @@ class RequestDB:
         self.system = False
         self.stats = StatementStats(keep_text=keep_statement_text)
         self.committed = False
+        # Set when this transaction wrote job events (db/events.py): only then does the outbox
+        # relay need waking once it commits.
+        self.wrote_events = False
+        # Sign-ins this transaction ended or changed (db/auth.py): cached viewers of these tokens
+        # and users are dropped once it commits.
+        self.revoked_tokens: set[int] = set()
+        self.changed_users: set[int] = set()
 
     async def _connection(self) -> AsyncConnection:
         if self._conn is None:
@@ -97,6 +104,15 @@ class RequestDB:
             self.system = False
             if self._conn is not None:
                 await self._conn.execute(_SET_COMPANY, {"company_id": str(company_id)})
+
+    def scope_before_first_statement(self, company_id: int) -> None:
+        """Scope to a company known before anything ran (a cached viewer): the connection,
+        once a statement needs one, opens with it set, and a request that needs no statement
+        opens none."""
+        if self._conn is not None:
+            raise RuntimeError("the connection is open; use set_company")
+        self.company_id = company_id
+        self.system = False
 
     def company_set_by_statement(self, company_id: int) -> None:
         """The statement just run set `opus.company_id` (and `opus.system` off) on this

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Row
 
+from db.auth import viewer_changed
 from db.models import crew_members, crews, technicians, users
 from resolvers.common import (
     OFFICE_ROLES,
@@ -140,6 +141,8 @@ async def create_technician(ctx: Context, data: Any) -> Row[Any]:
     cost = _cost(data.hourly_cost)
     if cost is not None:
         values["hourly_cost"] = cost
+    if values["user_id"] is not None:
+        viewer_changed(ctx.db, values["user_id"])  # the user's viewer gains a technician profile
     return (await ctx.db.execute(insert(technicians).values(**values).returning(technicians))).one()
 
 

@@ -29,10 +29,10 @@ from bench import data
 from bench.scenarios import BOARD, JOBS_PAGE
 from tests.conftest import ADMIN_URL
 
-# Auth (2: system on, then the token lookup that also scopes the company) + the company's time
-# zone + the board; auth + the page.
-COMPILED_BOARD_STATEMENTS = 4
-COMPILED_JOBS_STATEMENTS = 3
+# The company scope of a viewer cached since the token's first request (web/auth.py) + the
+# company's time zone + the board; the company scope + the page.
+COMPILED_BOARD_STATEMENTS = 3
+COMPILED_JOBS_STATEMENTS = 2
 
 BOARD_EVERYTHING = """
 query Everything($date: Date!) {

@@ -51,17 +51,20 @@ def create_app(settings: Settings) -> Starlette:
         storage=storage,
         max_upload_bytes=limits.max_upload_bytes,
         compiled=settings.compiled_queries,
+        auth_cache_seconds=settings.auth_cache_seconds,
         graphql_ide="graphiql" if settings.graphiql else None,
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await bus.connect()
+        await graphql.viewers.start(bus)
         await relay.start()
         try:
             yield
         finally:
             await relay.stop()
+            await graphql.viewers.stop()
             await bus.disconnect()
             await engine.dispose()
 

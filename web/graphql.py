@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from functools import lru_cache
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -20,12 +21,12 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
-from strawberry.http.parse_content_type import parse_content_type
+from strawberry.http.parse_content_type import parse_content_type as parse_content_type_uncached
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
-from db.auth import authenticate
+from db.auth import Viewer, authenticate, token_digest
 from db.session import RequestDB
 from resolvers.context import Context
 from resolvers.live import Snapshots
@@ -33,7 +34,9 @@ from resolvers.storage import Storage
 from subscriptions.bus import Bus
 from subscriptions.relay import OutboxRelay
 from web import compiled as compiled_documents
+from web.auth import ViewerCache
 from web.compiled import CompiledDocuments
+from web.prepared import PreparedDocuments
 
 log = logging.getLogger("opus.graphql")
 
@@ -41,6 +44,13 @@ GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
 
 
+@lru_cache(maxsize=256)
+def parse_content_type(header: str) -> tuple[str, dict[str, str]]:
+    """Strawberry's parse, remembered: clients send a handful of distinct headers."""
+    return parse_content_type_uncached(header)
+
+
+@lru_cache(maxsize=256)
 def negotiate_media_type(accept: str | None) -> str | None:
     """The response media type for an Accept header; None when it accepts neither of ours.
 
@@ -112,6 +122,7 @@ class OpusGraphQL(GraphQL[Context, None]):
         storage: Storage,
         max_upload_bytes: int,
         compiled: bool = True,
+        auth_cache_seconds: float = 5,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -131,6 +142,10 @@ class OpusGraphQL(GraphQL[Context, None]):
         self.snapshots = Snapshots(engine)
         # Hot documents answered by one SQL statement (web/compiled.py); None: resolvers only.
         self.compiled = CompiledDocuments(max_page_size) if compiled else None
+        # Viewers of bearer tokens seen lately (web/auth.py); documents seen before
+        # (web/prepared.py).
+        self.viewers = ViewerCache(auth_cache_seconds)
+        self.prepared = PreparedDocuments(schema)
 
     def _context(self, db: RequestDB, request: Any) -> Context:
         return Context(
@@ -152,14 +167,27 @@ class OpusGraphQL(GraphQL[Context, None]):
             return self._context(RequestDB(self.engine, short=True), request)
         db = RequestDB(self.engine)
         ctx = self._context(db, request)
-        ctx.after_commit.append(self.relay.wake)
         token = bearer_token(request.headers.get("authorization"))
         if token:
             ctx.token = token
-            viewer = await authenticate(db, token)
+            viewer = await self._authenticate(db, token)
             if viewer is not None:
                 ctx.use_viewer(viewer)
         return ctx
+
+    async def _authenticate(self, db: RequestDB, token: str) -> Viewer | None:
+        digest = token_digest(token)
+        viewer = self.viewers.get(digest)
+        if viewer is not None:
+            # The first statement, if the request runs one, opens the transaction scoped to the
+            # viewer's company, as the token lookup would have left it.
+            db.scope_before_first_statement(viewer.company_id)
+            return viewer
+        generation = self.viewers.generation
+        viewer = await authenticate(db, token)
+        if viewer is not None:
+            self.viewers.put(digest, viewer, generation)
+        return viewer
 
     async def on_ws_connect(self, context: Context) -> Any:
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
@@ -180,16 +208,20 @@ class OpusGraphQL(GraphQL[Context, None]):
         started = time.perf_counter()
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         ctx = await self.get_context(request)
+        db = ctx.db
         try:
-            response = await self._compiled(request, ctx)
-            if response is None:
-                response = await self._respond(request, ctx, root_value)
-            await ctx.db.commit()
+            response = await self._answer(request, ctx, root_value)
+            await db.commit()
         except Exception:
             log.exception("request %s failed", request_id)
             raise
         finally:
-            await ctx.db.close()
+            await db.close()
+        if db.committed:
+            if db.revoked_tokens or db.changed_users:
+                await self.viewers.changed(self.bus, db.revoked_tokens, db.changed_users)
+            if db.wrote_events:
+                self.relay.wake()
         for callback in ctx.after_commit:
             callback()
         if isinstance(response, Response):
@@ -203,20 +235,48 @@ class OpusGraphQL(GraphQL[Context, None]):
             response.headers["X-Request-Id"] = request_id
         return response
 
-    async def _compiled(self, request: Request, ctx: Context) -> Response | None:
-        """The answer of a compiled hot document (web/compiled.py), or None for the resolvers."""
-        if self.compiled is None or ctx.viewer is None or request.method != "POST":
-            return None
-        content_type, params = parse_content_type(request.headers.get("content-type", ""))
-        charset = params.get("charset", "utf-8").lower()
+    async def _answer(self, request: Request, ctx: Context, root_value: Any) -> Response:
+        """A POSTed JSON body goes to the compiled plans (web/compiled.py), then to the
+        documents seen before (web/prepared.py); the rest to Strawberry's view."""
         media_type = negotiate_media_type(request.headers.get("accept"))
-        if content_type != APPLICATION_JSON or charset not in ("utf-8", "utf8") or not media_type:
+        if request.method == "POST" and media_type is not None:
+            content_type, params = parse_content_type(request.headers.get("content-type", ""))
+            charset = params.get("charset", "utf-8").lower()
+            if content_type == APPLICATION_JSON and charset in ("utf-8", "utf8"):
+                payload = compiled_documents.decode_payload(await request.body())
+                response = await self._compiled(ctx, payload, media_type)
+                if response is None:
+                    response = await self._prepared(request, ctx, payload, media_type)
+                if response is not None:
+                    return response
+        return await self._respond(request, ctx, root_value)
+
+    async def _compiled(self, ctx: Context, payload: Any, media_type: str) -> Response | None:
+        """The answer of a compiled hot document (web/compiled.py), or None for the resolvers."""
+        if self.compiled is None or ctx.viewer is None:
             return None
-        payload = compiled_documents.decode_payload(await request.body())
         body = await compiled_documents.execute(self.compiled, ctx, payload)
         if body is None:
             return None
         return Response(body, media_type=f"{media_type}; charset=utf-8")
+
+    async def _prepared(
+        self, request: Request, ctx: Context, payload: Any, media_type: str
+    ) -> Response | None:
+        """A document Strawberry's view validated before, executed without it: the same
+        response, built by the same process_result."""
+        operation = self.prepared.operation(payload)
+        if operation is None:
+            return None
+        request.state.graphql_query = payload["query"]
+        result = await self.prepared.execute(operation, ctx)
+        data = await self.process_result(request, result)
+        request_error = request.state.graphql_request_error
+        return Response(
+            self.encode_json(data),
+            status_code=400 if request_error and media_type == GRAPHQL_RESPONSE_JSON else 200,
+            media_type=f"{media_type}; charset=utf-8",
+        )
 
     async def _respond(self, request: Request, ctx: Context, root_value: Any) -> Response:
         """Strawberry's HTTP handling inside the GraphQL over HTTP rules it leaves open."""
@@ -293,6 +353,10 @@ class OpusGraphQL(GraphQL[Context, None]):
             response.pop("data", None)
         request.state.graphql_request_error = request_error
         query = getattr(request.state, "graphql_query", None)
-        if self.compiled is not None and not result.errors and isinstance(query, str):
-            self.compiled.proven(query)
+        if isinstance(query, str):
+            if not request_error:
+                # Parsed, validated and executed: valid in this process for good.
+                self.prepared.remember(query)
+            if self.compiled is not None and not result.errors:
+                self.compiled.proven(query)
         return response

@@ -52,6 +52,8 @@ class Settings:
     log_level: str
     # Answer hot documents (day board, jobs list) with one compiled SQL statement (web/compiled.py).
     compiled_queries: bool = True
+    # How long a process keeps a bearer token's viewer without looking the token up (web/auth.py).
+    auth_cache_seconds: int = 5
 
     @property
     def embedded(self) -> bool:
@@ -81,4 +83,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         relay_interval_seconds=_int(env, "OPUS_RELAY_INTERVAL_MS", 1000) / 1000,
         log_level=env.get("OPUS_LOG_LEVEL", "info"),
         compiled_queries=_bool(env, "OPUS_COMPILED_QUERIES", True),
+        auth_cache_seconds=_int(env, "OPUS_AUTH_CACHE_SECONDS", 5),
     )
