@@ -21,7 +21,7 @@ from resolvers.common import require_viewer
 from resolvers.context import Context
 from resolvers.dispatch_board import company_zone, day_bounds
 from subscriptions.channels import board_channel, job_channel
-from subscriptions.streams import day_filter, event_stream, job_filter
+from subscriptions.streams import EventFilter, day_filter, event_stream, job_filter
 
 
 @dataclass(frozen=True)
@@ -86,41 +86,47 @@ class Snapshots:
         return Snapshot(message=message, event=_plain(event), visit=_plain(visit), job=_plain(job))
 
 
-async def dispatch_events(ctx: Context, day: date, after: int | None) -> AsyncIterator[Snapshot]:
+@dataclass(frozen=True)
+class EventSource:
+    """What a live subscription listens to: a bus channel and which of its events to pass on.
+
+    Everything a subscription may see is decided here, once, when it starts: the company, and
+    for technicians only their own visits. web/fanout.py shares one source among subscribers
+    of the same scope.
+    """
+
+    channel: str
+    company_id: int
+    filter: EventFilter
+
+
+async def dispatch_source(ctx: Context, day: date) -> EventSource:
     viewer = require_viewer(ctx)
     zone = await company_zone(ctx)
     start, end = day_bounds(day, zone)
     technician = (viewer.technician_id or 0) if viewer.role == "technician" else None
-    stream = event_stream(
-        ctx.bus,
-        ctx.engine,
-        board_channel(viewer.company_id),
-        viewer.company_id,
-        day_filter(start, end, technician),
-        after,
+    return EventSource(
+        board_channel(viewer.company_id), viewer.company_id, day_filter(start, end, technician)
     )
-    async for message in stream:
-        snapshot = await ctx.snapshots.get(message)
-        ctx.refresh()
-        yield snapshot
 
 
-async def job_events_stream(
-    ctx: Context, job_id: int, after: int | None
-) -> AsyncIterator[Snapshot] | None:
+async def job_source(ctx: Context, job_id: int) -> EventSource | None:
+    """The job's events, or None when the job is not there for this viewer."""
     viewer = require_viewer(ctx)
     visible = await ctx.db.scalar(
         visible_jobs(select(jobs.c.id), viewer).where(jobs.c.id == job_id)
     )
     if visible is None:
         return None
-    return _job_stream(ctx, job_id, after)
+    return EventSource(job_channel(job_id), viewer.company_id, job_filter(job_id))
 
 
-async def _job_stream(ctx: Context, job_id: int, after: int | None) -> AsyncIterator[Snapshot]:
-    viewer = require_viewer(ctx)
+async def snapshots(
+    ctx: Context, source: EventSource, after: int | None
+) -> AsyncIterator[Snapshot]:
+    """The source's events from `after` on (from now when None), then live, as snapshots."""
     stream = event_stream(
-        ctx.bus, ctx.engine, job_channel(job_id), viewer.company_id, job_filter(job_id), after
+        ctx.bus, ctx.engine, source.channel, source.company_id, source.filter, after
     )
     async for message in stream:
         snapshot = await ctx.snapshots.get(message)

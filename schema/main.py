@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import strawberry
+from graphql import ASTValidationRule, NoSchemaIntrospectionCustomRule, specified_rules
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -542,7 +543,8 @@ class Subscription:
         self, info: Info, date: date, after: str | None = None
     ) -> AsyncGenerator[DispatchEvent, None]:
         position = parse_stream_cursor(after)
-        async for snapshot in live_resolvers.dispatch_events(info.context, date, position):
+        source = await live_resolvers.dispatch_source(info.context, date)
+        async for snapshot in live_resolvers.snapshots(info.context, source, position):
             yield DispatchEvent(snapshot=snapshot)
 
     @strawberry.subscription(description="A job's events, live, resumable with `after`.")
@@ -550,14 +552,38 @@ class Subscription:
         self, info: Info, job_id: strawberry.ID, after: str | None = None
     ) -> AsyncGenerator[DispatchEvent, None]:
         position = parse_stream_cursor(after)
-        parsed = from_global_id(job_id)
-        if parsed is None or parsed[0] != "Job":
-            raise query_error(ErrorCode.NOT_FOUND, "No such job.", "jobId")
-        stream = await live_resolvers.job_events_stream(info.context, parsed[1], position)
-        if stream is None:
-            raise query_error(ErrorCode.NOT_FOUND, "No such job.", "jobId")
-        async for snapshot in stream:
+        source = await job_event_source(info.context, job_id)
+        async for snapshot in live_resolvers.snapshots(info.context, source, position):
             yield DispatchEvent(snapshot=snapshot)
+
+
+async def job_event_source(ctx: Any, job_id: str) -> live_resolvers.EventSource:
+    parsed = from_global_id(job_id)
+    source = None
+    if parsed is not None and parsed[0] == "Job":
+        source = await live_resolvers.job_source(ctx, parsed[1])
+    if source is None:
+        raise query_error(ErrorCode.NOT_FOUND, "No such job.", "jobId")
+    return source
+
+
+class OpusSchema(strawberry.Schema):
+    """The schema, plus the document rules its extensions apply, for code that executes
+    documents without Strawberry's request pipeline (web/fanout.py) yet must accept exactly
+    what it accepts."""
+
+    def __init__(
+        self,
+        *args: Any,
+        request_rules: tuple[type[ASTValidationRule], ...],
+        max_tokens: int,
+        mask_errors: bool,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.request_rules = request_rules
+        self.max_tokens = max_tokens
+        self.mask = MaskErrors(should_mask_error=_should_mask) if mask_errors else None
 
 
 def create_schema(
@@ -567,7 +593,7 @@ def create_schema(
     max_tokens: int = 5000,
     mask_errors: bool = True,
     introspection: bool = True,
-) -> strawberry.Schema:
+) -> OpusSchema:
     # Factories: strawberry builds fresh extensions per request; the parse and validation
     # caches live at module level, so they still span requests. The validation cache is keyed
     # by the document and the rule classes, and each limiter instance makes rule classes of its
@@ -583,12 +609,14 @@ def create_schema(
         lambda: AddValidationRules(limit_rules),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
     ]
+    request_rules = (*specified_rules, *limit_rules)
     if not introspection:
         # A validation rule: `__schema` and `__type` are refused, `__typename` still works.
         extensions.append(DisableIntrospection)
+        request_rules = (*request_rules, NoSchemaIntrospectionCustomRule)
     if mask_errors:
         extensions.append(lambda: MaskErrors(should_mask_error=_should_mask))
-    return strawberry.Schema(
+    return OpusSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -596,6 +624,9 @@ def create_schema(
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
         execution_context_class=ExecutionContext,
+        request_rules=request_rules,
+        max_tokens=max_tokens,
+        mask_errors=mask_errors,
     )
 
 

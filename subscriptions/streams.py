@@ -79,9 +79,10 @@ def job_filter(job_id: int) -> EventFilter:
     return EventFilter("AND e.job_id = :job_id", {"job_id": job_id}, lambda m: m["jobId"] == job_id)
 
 
-async def _replay(
+async def replay(
     engine: AsyncEngine, company_id: int, after: int, flt: EventFilter
 ) -> list[dict[str, Any]]:
+    """The filter's events after position `after`, from the table, in order."""
     found: list[dict[str, Any]] = []
     statement = text(_REPLAY.format(condition=flt.condition))
     async with company_session(engine, company_id) as db:
@@ -96,7 +97,8 @@ async def _replay(
             after = rows[-1].position
 
 
-async def _head(engine: AsyncEngine, company_id: int) -> int:
+async def head_position(engine: AsyncEngine, company_id: int) -> int:
+    """The company's latest stream position: where a subscription without `after` starts."""
     async with company_session(engine, company_id) as db:
         position = await db.scalar(
             text("SELECT coalesce(max(position), 0) FROM job_events WHERE company_id = :c"),
@@ -115,13 +117,13 @@ async def event_stream(
 ) -> AsyncIterator[dict[str, Any]]:
     """Messages (see relay.event_message) in position order: missed ones first, then live."""
     async with bus.subscribe(channel) as subscriber:
-        last = after if after is not None else await _head(engine, company_id)
-        for message in await _replay(engine, company_id, last, flt):
+        last = after if after is not None else await head_position(engine, company_id)
+        for message in await replay(engine, company_id, last, flt):
             last = message["position"]
             yield message
         async for item in subscriber:
             if isinstance(item, Resync):
-                for message in await _replay(engine, company_id, last, flt):
+                for message in await replay(engine, company_id, last, flt):
                     last = message["position"]
                     yield message
                 continue

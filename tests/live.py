@@ -196,6 +196,7 @@ class ServerProcess:
                 sys.executable, "-m", "uvicorn", self.factory, "--factory",
                 "--host", "127.0.0.1", "--port", str(self.port),
                 "--log-level", "warning", "--no-access-log",
+                "--ws-per-message-deflate", "false",  # as `opus serve` runs
                 cwd=ROOT, env=self.env, stdout=log, stderr=log,
             )  # fmt: skip
         deadline = time.monotonic() + 30

@@ -183,6 +183,113 @@ async def test_invalid_cursor_is_a_validation_error(
     assert refused["payload"]["errors"][0]["extensions"] == {"code": "VALIDATION", "field": "after"}
 
 
+# --- screens sharing one execution (web/fanout.py) --------------------------------------------
+
+LIGHT_BOARD = """
+subscription Light($date: Date!, $after: String) {
+  dispatchEvents(date: $date, after: $after) { cursor type }
+}
+"""
+
+
+async def test_screens_on_one_board_each_get_every_event_from_their_own_cursor(
+    server: ServerProcess, company: Company
+) -> None:
+    visit = await company.office.visit()
+    start = await company.cursor()
+    token = company.tenant.token
+    async with (
+        GraphQLSocket.open(server.ws_url) as first,
+        GraphQLSocket.open(server.ws_url) as second,
+        GraphQLSocket.open(server.ws_url) as third,
+    ):
+        for socket in (first, second, third):
+            await socket.init(token)
+        await first.subscribe("1", BOARD_SUBSCRIPTION, board_variables(visit.day, start))
+        early_types = await company.office.advance(visit, 3)
+        early = await first.events("1", 3)
+        # Same board and viewer, resuming from the first event: the second and third events
+        # come from the table, and nothing twice once live.
+        await second.subscribe(
+            "a", BOARD_SUBSCRIPTION, board_variables(visit.day, early[0]["cursor"])
+        )
+        replayed = await second.events("a", 2)
+        # Without a cursor: from now on only.
+        await third.subscribe("b", BOARD_SUBSCRIPTION, {"date": visit.day.isoformat()})
+        await third.ping()
+        late_types = await company.office.advance(visit, 2)
+        late = [
+            await socket.events(op, 2) for socket, op in ((first, "1"), (second, "a"), (third, "b"))
+        ]
+        for socket in (first, second, third):
+            await socket.ping()
+            assert not any(socket.unread.values()), socket.unread
+
+    assert [e["type"] for e in early] == early_types
+    assert replayed == early[1:]
+    assert [e["type"] for e in late[0]] == late_types
+    assert late[0] == late[1] == late[2]
+
+
+async def test_a_screen_leaving_does_not_stop_the_others(
+    server: ServerProcess, company: Company
+) -> None:
+    visit = await company.office.visit()
+    variables = board_variables(visit.day, await company.cursor())
+    async with GraphQLSocket.open(server.ws_url) as staying:
+        await staying.init(company.tenant.token)
+        await staying.subscribe("1", BOARD_SUBSCRIPTION, variables)
+        async with GraphQLSocket.open(server.ws_url) as leaving:
+            await leaving.init(company.tenant.token)
+            await leaving.subscribe("1", BOARD_SUBSCRIPTION, variables)
+            await leaving.subscribe("2", BOARD_SUBSCRIPTION, variables)
+            await company.office.advance(visit)
+            assert (await leaving.events("1", 1))[0]["type"] == "visit.en_route"
+            assert (await leaving.events("2", 1))[0]["type"] == "visit.en_route"
+            await leaving.complete("1")
+            await company.office.advance(visit)
+            assert (await leaving.events("2", 1))[0]["type"] == "visit.arrived"
+            await leaving.ping()
+            assert leaving.unread.get("1", []) == []
+        # The second socket closed without a word; the first keeps receiving.
+        types = await company.office.advance(visit, 2)
+        events = await staying.events("1", 4)
+
+    assert [e["type"] for e in events] == ["visit.en_route", "visit.arrived", *types]
+
+
+async def test_screens_with_other_selections_or_scopes_get_their_own_payloads(
+    server: ServerProcess, company: Company
+) -> None:
+    office = company.office
+    tech = await office.technician(with_login=True)
+    own = await office.visit([tech])
+    other = await office.visit()
+    cursor = await company.cursor()
+    variables = board_variables(own.day, cursor)
+    assert tech.token is not None
+    async with (
+        GraphQLSocket.open(server.ws_url) as full,
+        GraphQLSocket.open(server.ws_url) as light,
+        GraphQLSocket.open(server.ws_url) as technician,
+    ):
+        await full.init(company.tenant.token)
+        await light.init(company.tenant.token)
+        await technician.init(tech.token)
+        await full.subscribe("1", BOARD_SUBSCRIPTION, variables)
+        await light.subscribe("1", LIGHT_BOARD, variables)
+        await technician.subscribe("1", BOARD_SUBSCRIPTION, variables)
+        await office.advance(other)
+        await office.advance(own)
+        everything = await full.events("1", 2)
+        brief = await light.events("1", 2)
+        mine = await technician.events("1", 1)
+
+    assert [e["visit"]["id"] for e in everything] == [other.id, own.id]
+    assert brief == [{"cursor": e["cursor"], "type": e["type"]} for e in everything]
+    assert mine == everything[1:]
+
+
 # --- the legacy graphql-ws protocol -------------------------------------------------------------
 
 

@@ -178,6 +178,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         port=args.port,
         workers=args.workers,
         log_level=settings.log_level,
+        # Compressing every live frame for every socket cost more CPU than anything else in a
+        # fan-out to many dispatch screens (each socket has its own deflate state, so the
+        # same payload is compressed once per subscriber), to save a few hundred bytes.
+        ws_per_message_deflate=False,
     )
 
 
