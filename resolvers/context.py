@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,8 +19,6 @@ class Context:
     loaders: Loaders | None = None
     # Raw bearer token of the request (logout revokes it).
     token: str | None = None
-    # Called after the request's transaction commits (wakes the outbox relay).
-    after_commit: list[Callable[[], Any]] = field(default_factory=list)
     request: Any = None
     # Average travel speed for ETAs (settings), and per-request memo of resolver-level loaders.
     average_speed_kmh: float = 40.0

@@ -222,8 +222,6 @@ class OpusGraphQL(GraphQL[Context, None]):
                 await self.viewers.changed(self.bus, db.revoked_tokens, db.changed_users)
             if db.wrote_events:
                 self.relay.wake()
-        for callback in ctx.after_commit:
-            callback()
         if isinstance(response, Response):
             stats = ctx.db.stats
             total_ms = (time.perf_counter() - started) * 1000
