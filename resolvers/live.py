@@ -10,8 +10,7 @@ from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.engine import Row
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.models import job_events, jobs, visits
@@ -27,20 +26,10 @@ from subscriptions.streams import EventFilter, day_filter, event_stream, job_fil
 @dataclass(frozen=True)
 class Snapshot:
     message: dict[str, Any]
-    # The rows' columns as attributes of plain objects (see `_plain`).
+    # The rows' columns as attributes of plain objects (see `_namespace`).
     event: Any
     visit: Any
     job: Any
-
-
-def _plain(row: Row[Any] | None) -> SimpleNamespace | None:
-    """A row as a plain object, for resolving once per subscriber and event.
-
-    graphql-core asks every resolved value whether it has `__await__`; a Row answers that
-    through a raised and chained NoSuchColumnError (~10 µs, and cyclic garbage), which a
-    thousand subscribers would pay on every event.
-    """
-    return SimpleNamespace(**row._mapping) if row is not None else None
 
 
 class Snapshots:
@@ -76,14 +65,51 @@ class Snapshots:
 
     async def _load(self, message: dict[str, Any]) -> Snapshot:
         async with company_session(self.engine, message["companyId"]) as db:
-            event = await db.one_or_none(select(job_events).where(job_events.c.id == message["id"]))
-            job = await db.one_or_none(select(jobs).where(jobs.c.id == message["jobId"]))
-            visit = None
-            if message["visitId"] is not None:
-                visit = await db.one_or_none(
-                    select(visits).where(visits.c.id == message["visitId"])
-                )
-        return Snapshot(message=message, event=_plain(event), visit=_plain(visit), job=_plain(job))
+            row = await db.one_or_none(
+                _SNAPSHOT,
+                {
+                    "job_id": message["jobId"],
+                    "event_id": message["id"],
+                    "visit_id": message["visitId"],
+                },
+            )
+        parts: dict[str, dict[str, Any]] = {"e": {}, "j": {}, "v": {}}
+        if row is not None:
+            for key, value in row._mapping.items():
+                prefix, _, name = key.partition("_")
+                parts[prefix][name] = value
+        return Snapshot(
+            message=message,
+            event=_namespace(parts["e"]),
+            visit=_namespace(parts["v"]),
+            job=_namespace(parts["j"]),
+        )
+
+
+def _namespace(columns: dict[str, Any]) -> SimpleNamespace | None:
+    """One table's columns as a plain object, None when the outer join found no row.
+
+    Not a Row: graphql-core asks every resolved value whether it has `__await__`, which a Row
+    answers through a raised and chained NoSuchColumnError (~10 µs, and cyclic garbage).
+    """
+    return SimpleNamespace(**columns) if columns.get("id") is not None else None
+
+
+# The event, its job and its visit in one round trip (this runs once per event and process,
+# on the way from commit to every screen).
+_SNAPSHOT = (
+    select(
+        *(c.label(f"e_{c.name}") for c in job_events.c),
+        *(c.label(f"j_{c.name}") for c in jobs.c),
+        *(c.label(f"v_{c.name}") for c in visits.c),
+    )
+    .select_from(
+        jobs.outerjoin(job_events, job_events.c.id == bindparam("event_id")).outerjoin(
+            visits, visits.c.id == bindparam("visit_id")
+        )
+    )
+    .where(jobs.c.id == bindparam("job_id"))
+)
 
 
 @dataclass(frozen=True)
