@@ -51,6 +51,7 @@ if str(ROOT) not in sys.path:
 import asyncpg  # noqa: E402
 import uvloop  # noqa: E402
 
+from bench.servers import LOAD_CORE, SERVER_CORE, can_pin  # noqa: E402
 from db.engine import create_engine  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.session import system_session  # noqa: E402
@@ -250,8 +251,16 @@ async def _subscribers(
 
 
 def subscriber_process(
-    pipe: Connection, urls: list[str], token: str, query: str, variables: dict[str, Any], n: int
+    pipe: Connection,
+    urls: list[str],
+    token: str,
+    query: str,
+    variables: dict[str, Any],
+    n: int,
+    pin: bool,
 ) -> None:
+    if pin:
+        os.sched_setaffinity(0, {LOAD_CORE})
     try:
         # uvloop: the load generator shares the two cores with the server it measures, so
         # the less it spends per received frame, the less it distorts the figures.
@@ -297,6 +306,7 @@ async def run_scenario(
     profile: str | None,
     gap_per_1000: float,
     factory: str,
+    pin: bool,
 ) -> dict[str, Any]:
     redis_url = redis.url if scenario.bus == "redis" else None
     servers = [
@@ -310,6 +320,18 @@ async def run_scenario(
         for i in range(scenario.processes)
     ]
     await asyncio.gather(*(s.start() for s in servers))
+    # As `opus bench` does: one server process on one core, the subscribers on the other, so the
+    # load generator's own work does not come out of the server's time. Two server processes
+    # take a core each and share them with the subscribers.
+    pinned = pin and can_pin() and scenario.processes == 1
+    pinning = "none"
+    if pinned:
+        os.sched_setaffinity(servers[0].pid, {SERVER_CORE})
+        pinning = f"server:{SERVER_CORE} subscribers:{LOAD_CORE}"
+    elif pin and can_pin():
+        for core, server in enumerate(servers[:2]):
+            os.sched_setaffinity(server.pid, {core})
+        pinning = "servers:0,1"
     api = Api(servers[0].url, timeout=60)
     workers: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
     try:
@@ -345,7 +367,7 @@ async def run_scenario(
                 target=subscriber_process,
                 args=(
                     theirs, worker_urls, token, scenario.query,
-                    board_variables(visit.day, cursor), n,
+                    board_variables(visit.day, cursor), n, pinned,
                 ),
                 daemon=True,
             )  # fmt: skip
@@ -412,6 +434,7 @@ async def run_scenario(
         after_commit = summary(from_commit)
         return {
             "processes": scenario.processes,
+            "pinning": pinning,
             "bus": scenario.bus,
             "subscribers": scenario.subscribers,
             "selection": scenario.selection,
@@ -469,6 +492,9 @@ async def main() -> None:
     parser.add_argument("--light", action="store_true", help="also a cursor/type/at selection")
     parser.add_argument("--factory", default="web.app:app_from_env", help="uvicorn app factory")
     parser.add_argument("--profile", metavar="DIR", help="py-spy the first server into DIR")
+    parser.add_argument(
+        "--no-pin", action="store_true", help="leave every process free to use any core"
+    )
     args = parser.parse_args()
 
     name = f"opus_bench_{uuid.uuid4().hex[:12]}"
@@ -498,6 +524,7 @@ async def main() -> None:
                 args.profile,
                 args.gap,
                 args.factory,
+                not args.no_pin,
             )
             print(json.dumps(result), flush=True)
     finally:
