@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -39,6 +40,17 @@ class Viewer:
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+async def hash_password_off_loop(password: str) -> str:
+    """hash_password in a worker thread: argon2 takes a tenth of a second or more of CPU (it is
+    meant to), and on the event loop that stalls every request and live update of the process."""
+    return await asyncio.to_thread(hash_password, password)
+
+
+async def verify_password_off_loop(password_hash: str, password: str) -> bool:
+    """verify_password in a worker thread (see hash_password_off_loop); argon2 releases the GIL."""
+    return await asyncio.to_thread(verify_password, password_hash, password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
@@ -131,9 +143,9 @@ async def login(db: RequestDB, email: str, password: str) -> tuple[Viewer, str] 
         .where(func.lower(users.c.email) == email.strip().lower(), users.c.active.is_(True))
     )
     if row is None:
-        verify_password(_DUMMY_HASH, password)
+        await verify_password_off_loop(_DUMMY_HASH, password)
         return None
-    if not verify_password(row.password_hash, password):
+    if not await verify_password_off_loop(row.password_hash, password):
         return None
     viewer = Viewer(
         user_id=row.id,

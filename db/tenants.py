@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from db.auth import hash_password, issue_token
+from db.auth import hash_password_off_loop, issue_token
 from db.models import companies, users
 from db.session import RequestDB
 
@@ -58,7 +58,7 @@ async def create_company(
                     email=email,
                     name=admin_name or local,
                     role="admin",
-                    password_hash=hash_password(admin_password),
+                    password_hash=await hash_password_off_loop(admin_password),
                 )
                 .returning(users.c.id)
             )

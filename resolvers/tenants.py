@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Row
 
-from db.auth import Viewer, hash_password, login, revoke_token
+from db.auth import Viewer, hash_password_off_loop, login, revoke_token
 from db.models import users
 from db.models.tenants import ROLES
 from resolvers.common import clean_text, require_role, require_viewer
@@ -50,7 +50,7 @@ async def create_user(ctx: Context, data: Any) -> Row[Any]:
                 email=email,
                 role=role,
                 name=clean_text(data.name, "input", "name", required=True, max_length=200),
-                password_hash=hash_password(data.password),
+                password_hash=await hash_password_off_loop(data.password),
             )
             .returning(users)
         )
