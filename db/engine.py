@@ -37,5 +37,9 @@ def create_engine(url: str, *, pool_size: int = 10, app_role: bool = True) -> As
             cursor = dbapi_connection.cursor()
             cursor.execute(f"SET ROLE {APP_ROLE}")
             cursor.close()
+            # The driver ran SET ROLE in a transaction of its own: committed, it lasts for the
+            # connection's life, and a first transaction that rolls back (or a switch to
+            # autocommit) cannot undo it.
+            dbapi_connection.commit()
 
     return engine
