@@ -16,7 +16,7 @@ import asyncio
 import logging
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Literal
@@ -93,6 +93,11 @@ class Bus(ABC):
     @abstractmethod
     async def publish(self, channel: str, message: str) -> None: ...
 
+    async def publish_many(self, deliveries: Sequence[tuple[str, str]]) -> None:
+        """Publish `(channel, message)` pairs in this order, as `publish` would one by one."""
+        for channel, message in deliveries:
+            await self.publish(channel, message)
+
     @abstractmethod
     def subscribe(self, channel: str) -> AbstractAsyncContextManager[Subscriber]:
         """Once entered, every message published to `channel` is delivered (or a `Resync`)."""
@@ -150,7 +155,8 @@ class RedisBus(Bus):
     queues. If the connection drops it is re-opened with exponential backoff (capped at 2 s),
     every channel is subscribed again and each subscriber then receives a `Resync`.
 
-    `publish` retries briefly (well under a second) and then raises `BusUnavailable`.
+    `publish` and `publish_many` retry briefly (well under a second) and then raise
+    `BusUnavailable`.
     """
 
     def __init__(self, url: str, max_queued: int = DEFAULT_MAX_QUEUED) -> None:
@@ -193,6 +199,20 @@ class RedisBus(Bus):
             await self._publisher.publish(channel, message)
         except (RedisConnectionError, RedisTimeoutError, OSError) as error:
             raise BusUnavailable(f"cannot publish to {channel!r}: {error}") from error
+
+    async def publish_many(self, deliveries: Sequence[tuple[str, str]]) -> None:
+        """One round trip for all of them: Redis runs a pipeline's commands in order. After a
+        failure some may have been published and some not; the caller publishes them all again
+        (subscribers drop by position what they already have)."""
+        if not deliveries:
+            return
+        pipeline = self._publisher.pipeline(transaction=False)
+        for channel, message in deliveries:
+            pipeline.publish(channel, message)
+        try:
+            await pipeline.execute()
+        except (RedisConnectionError, RedisTimeoutError, OSError) as error:
+            raise BusUnavailable(f"cannot publish {len(deliveries)} messages: {error}") from error
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[Subscriber]:

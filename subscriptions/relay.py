@@ -8,6 +8,11 @@ subscriber's replay from the table (`position > cursor`) sees everything the bus
 have delivered yet. An event whose publish did not complete (crash, Redis down) keeps
 `published_at` NULL and is published again, before any newer event, by the next pass of any
 process; subscribers drop what they already have by position.
+
+A pass costs one database round trip when there is nothing to publish, and otherwise two plus
+one to the bus per batch: the claim (lock, stragglers, new positions, the messages) and the
+mark (published, unlock) are functions of migration 0004, called on an autocommit connection so
+that no BEGIN or COMMIT travels on its own, and the messages go out in one pipeline.
 """
 
 from __future__ import annotations
@@ -20,9 +25,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from subscriptions.bus import Bus
+from subscriptions.bus import Bus, BusUnavailable
 from subscriptions.channels import board_channel, job_channel
 
 log = logging.getLogger("opus.relay")
@@ -30,42 +35,11 @@ log = logging.getLogger("opus.relay")
 RELAY_LOCK_KEY = 0x6F707573  # "opus"
 BATCH = 500
 
-_SYSTEM = text("SELECT set_config('opus.system', 'on', true)")
-_STRAGGLERS = text(
-    """
-    SELECT id FROM job_events
-    WHERE position IS NOT NULL AND published_at IS NULL
-    ORDER BY position LIMIT :batch
-    """
-)
-_ASSIGN = text(
-    """
-    WITH next AS (
-        SELECT id FROM job_events WHERE position IS NULL ORDER BY id LIMIT :batch FOR UPDATE
-    ), numbered AS (
-        SELECT id, nextval('job_event_positions') AS position
-        FROM (SELECT id FROM next ORDER BY id) ordered
-    )
-    UPDATE job_events e SET position = numbered.position
-    FROM numbered WHERE e.id = numbered.id
-    RETURNING e.id
-    """
-)
-_MESSAGES = text(
-    """
-    SELECT e.id, e.position, e.company_id, e.job_id, e.visit_id, e.type, e.created_at,
-           v.start_at AS visit_start,
-           coalesce(array_agg(vt.technician_id) FILTER (WHERE vt.technician_id IS NOT NULL),
-                    '{}') AS technician_ids
-    FROM job_events e
-    LEFT JOIN visits v ON v.id = e.visit_id
-    LEFT JOIN visit_technicians vt ON vt.visit_id = e.visit_id
-    WHERE e.id = ANY(:ids)
-    GROUP BY e.id, v.start_at
-    ORDER BY e.position
-    """
-)
-_MARK = text("UPDATE job_events SET published_at = now() WHERE id = ANY(:ids)")
+# Functions of migration 0004. A claim that returns rows leaves the session holding the lock;
+# the mark (or the unlock, when publishing failed) releases it.
+_CLAIM = text("SELECT * FROM opus_relay_claim(:key, :batch)")
+_MARK = text("SELECT opus_relay_mark(:ids, :key)")
+_UNLOCK = text("SELECT pg_advisory_unlock(:key)")
 
 
 def event_message(row: Any) -> str:
@@ -129,46 +103,41 @@ class OutboxRelay:
                     await self._wake.wait()
 
     async def publish_pending(self) -> int:
-        """One pass: re-publish stragglers, then position and publish new events."""
+        """One pass: claim what is unpublished (stragglers first), publish it, mark it."""
         total = 0
+        lock = {"key": RELAY_LOCK_KEY}
         async with self.engine.connect() as conn:
-            await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": RELAY_LOCK_KEY})
-            await conn.commit()
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             try:
                 while True:
-                    ids = await self._claim(conn, _STRAGGLERS)
-                    if not ids:
+                    rows = (await conn.execute(_CLAIM, {**lock, "batch": BATCH})).all()
+                    if not rows:
                         break
-                    total += await self._publish(conn, ids)
-                while True:
-                    ids = await self._claim(conn, _ASSIGN)
-                    if not ids:
+                    try:
+                        await self.bus.publish_many(_deliveries(rows))
+                    except BusUnavailable:
+                        await conn.execute(_UNLOCK, lock)
+                        raise
+                    await conn.execute(_MARK, {**lock, "ids": [row.id for row in rows]})
+                    total += len(rows)
+                    if len(rows) < BATCH:
                         break
-                    total += await self._publish(conn, ids)
-                    if len(ids) < BATCH:
-                        break
-            finally:
-                await conn.rollback()
-                await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": RELAY_LOCK_KEY})
-                await conn.commit()
+            except BusUnavailable:
+                raise  # the lock is released; the events wait for a later pass
+            except BaseException:
+                # A failed or cancelled call may have left this session holding the lock, which
+                # would stop every relay; closing the connection releases it.
+                await conn.invalidate()
+                raise
         self.published += total
         return total
 
-    async def _claim(self, conn: AsyncConnection, statement: Any) -> list[int]:
-        await conn.execute(_SYSTEM)
-        ids = list((await conn.execute(statement, {"batch": BATCH})).scalars())
-        await conn.commit()
-        return ids
 
-    async def _publish(self, conn: AsyncConnection, ids: Sequence[int]) -> int:
-        await conn.execute(_SYSTEM)
-        rows = (await conn.execute(_MESSAGES, {"ids": list(ids)})).all()
-        await conn.commit()
-        for row in rows:
-            message = event_message(row)
-            await self.bus.publish(board_channel(row.company_id), message)
-            await self.bus.publish(job_channel(row.job_id), message)
-        await conn.execute(_SYSTEM)
-        await conn.execute(_MARK, {"ids": list(ids)})
-        await conn.commit()
-        return len(rows)
+def _deliveries(rows: Sequence[Any]) -> list[tuple[str, str]]:
+    """Each event to its company's board and its job's channel, in position order."""
+    deliveries = []
+    for row in rows:
+        message = event_message(row)
+        deliveries.append((board_channel(row.company_id), message))
+        deliveries.append((job_channel(row.job_id), message))
+    return deliveries
