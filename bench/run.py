@@ -35,7 +35,11 @@ from bench.servers import (
 )
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
-ORDER = ("board", "jobs_page", "workspace", "trivial", "transition")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ORDER = ("board", "jobs_page", "workspace", "trivial", "transition", "fanout")
+# Run by bench/fanout.py in a process of its own (its own database, servers and subscribers).
+FANOUT = "fanout"
+FANOUT_TARGET_P99_MS = 100
 LARGE_JOBS = 1_000_000
 
 
@@ -269,7 +273,7 @@ class Run:
     ) -> None:
         scenarios = build(bench, self.options.clients)
         for name in self.options.scenarios:
-            if name in only:
+            if name in only and name != FANOUT:
                 await self.measure(name + suffix, scenarios[name])
 
     async def grow(self, bench: data.Bench) -> None:
@@ -284,9 +288,43 @@ class Run:
         )
         await self.scenarios(bench, "_1m", ("board", "jobs_page"))
 
-    async def stop(self) -> None:
+    async def fanout(self) -> None:
+        """Live fan-out to 1,000 websocket subscribers of one server process (bench/fanout.py):
+        latency from the mutation's commit to receipt, and the server's RSS with them."""
+        env = {**os.environ, "OPUS_TEST_POSTGRES": self.options.server_url}
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "bench/fanout.py", "--subscribers", "1000", "--processes", "1",
+            "--events", "20",
+            cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        assert process.stdout is not None
+        async for raw in process.stdout:
+            result = json.loads(raw)
+            latency = result["from_commit_ms"]
+            self.emit(
+                {
+                    "scenario": FANOUT,
+                    "system": OURS,
+                    "subscribers": result["subscribers"],
+                    "processes": result["processes"],
+                    "p50_ms": latency["p50"],
+                    "p99_ms": latency["p99"],
+                    "rss_mb": round(max(result["rss_kib"]["connected"]) / 1024, 1),
+                    "server_cpu_ms_per_event": result["server_cpu_ms_per_event"][0],
+                    "target_p99_ms": FANOUT_TARGET_P99_MS,
+                    "met": latency["p99"] <= FANOUT_TARGET_P99_MS,
+                }
+            )
+        if await process.wait() != 0:
+            raise RuntimeError(f"bench/fanout.py exited with {process.returncode}")
+
+    async def stop_servers(self) -> None:
         for server in self.servers.values():
             await server.stop()
+        self.servers = {}
+
+    async def stop(self) -> None:
+        await self.stop_servers()
         if self.redis is not None:
             await self.redis.stop()
         if self.bench is not None and not self.options.keep:
@@ -306,12 +344,16 @@ class Run:
                     "seconds": round(bench.seconds.get("generate", 0.0), 1),
                 }
             )
-            await self.start_servers(bench)
-            pinned = pin_load_generator()
-            log(f"bench: servers on core 0, load on core 1: {pinned}")
-            await self.scenarios(bench)
-            if self.options.size == "large":
-                await self.grow(bench)
+            if any(name != FANOUT for name in self.options.scenarios):
+                await self.start_servers(bench)
+                pinned = pin_load_generator()
+                log(f"bench: servers on core 0, load on core 1: {pinned}")
+                await self.scenarios(bench)
+                if self.options.size == "large":
+                    await self.grow(bench)
+            if FANOUT in self.options.scenarios:
+                await self.stop_servers()
+                await self.fanout()
         finally:
             await self.stop()
         print(ratio_table(self.lines))
@@ -359,6 +401,13 @@ def ratio_table(lines: list[dict[str, Any]]) -> str:
             "trivial query / plain Starlette endpoint: "
             f"{trivial[OURS]['rps'] / trivial[STARLETTE]['rps']:.0%} of its req/s"
         )
+    for line in lines:
+        if line["scenario"] == FANOUT:
+            notes.append(
+                f"fan-out to {line['subscribers']} subscribers on {line['processes']} process: "
+                f"p50 {line['p50_ms']} ms, p99 {line['p99_ms']} ms from commit "
+                f"(target {line['target_p99_ms']}), RSS {line['rss_mb']} MB"
+            )
     for scenario in ("board", "jobs_page", "workspace"):
         systems = by.get(scenario, {})
         if OURS in systems and POSTGRAPHILE in systems and systems[POSTGRAPHILE]["rps"]:
