@@ -113,6 +113,17 @@ async def test_frames_of_a_finished_operation_are_dropped() -> None:
     assert frames(socket) == ["x", "z"]
 
 
+async def test_nothing_is_written_for_a_subscription_that_ended() -> None:
+    socket = HeldSocket()
+    outbox = Outbox(socket)  # type: ignore[arg-type]
+    ended = member(outbox)
+    ended.open = False
+    ended.send({"position": 1}, "late")
+
+    assert socket.sent == []
+    assert ended.last == 0
+
+
 def plan(query: str, operation_name: str | None = None) -> Any:
     fanout._plan.cache_clear()
     return fanout._plan(schema, query, operation_name)

@@ -156,6 +156,8 @@ class Member:
         self.open = True
 
     def send(self, message: dict[str, Any], payload: str) -> None:
+        if not self.open:  # completed, or its socket closed, while a catch-up was under way
+            return
         self.last = message["position"]
         self.outbox.push(self, self.prefix + payload + "}")
 
@@ -307,12 +309,21 @@ class Group:
             # A task of its own: a member that leaves mid-execution (is cancelled) must not
             # cancel the execution the others wait for.
             task = asyncio.create_task(self._execute(message))
+            task.add_done_callback(lambda done: self._drop_failed(position, done))
             self._payloads[position] = task
             if len(self._payloads) > PAYLOADS_KEPT:
                 self._payloads.popitem(last=False)
         if task.done():
             return task.result()
         return await asyncio.shield(task)
+
+    def _drop_failed(self, position: int, task: asyncio.Task[str]) -> None:
+        # A failure (the database away for a moment) is not the answer for good: the replay
+        # that follows executes the event again.
+        if (task.cancelled() or task.exception() is not None) and self._payloads.get(
+            position
+        ) is task:
+            del self._payloads[position]
 
     async def _execute(self, message: dict[str, Any]) -> str:
         snapshot = await self.context.snapshots.get(message)
@@ -361,7 +372,7 @@ class Group:
 
     async def catch_up(self, member: Member) -> None:
         """Replay what the member missed, then what arrived meanwhile, then go live."""
-        while True:
+        while member.open:
             member.resync = False
             for message in await self.replay(member.last):
                 if message["position"] > member.last:
