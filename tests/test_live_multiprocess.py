@@ -28,6 +28,7 @@ from tests.live import (
 )
 
 RELAY_FAILED = "outbox relay pass failed"
+LOGOUT = "mutation { logout { ok errors { code message } } }"
 BUS_LOST = "Redis pub/sub connection lost"
 
 
@@ -99,6 +100,35 @@ async def test_transition_through_a_reaches_subscriber_of_b(
     assert [e["type"] for e in board] == types
     assert [e["type"] for e in job] == [types[0], "job.status_changed", *types[1:]]
     assert positions(board) == sorted(positions(board))
+
+
+async def test_signing_out_through_a_closes_that_tokens_socket_on_b(
+    servers: tuple[ServerProcess, ServerProcess],
+    api_a: Api,
+    database_url: str,
+) -> None:
+    _, b = servers
+    tenant = await create_tenant(database_url)
+    office = Office(api_a, tenant.token)
+    technician = await office.technician(with_login=True)
+    visit = await office.visit()
+    variables = board_variables(visit.day, await settled_cursor(database_url, tenant.company_id))
+    assert technician.token is not None
+    async with (
+        GraphQLSocket.open(b.ws_url) as leaving,
+        GraphQLSocket.open(b.ws_url) as staying,
+    ):
+        await leaving.init(tenant.token)
+        await staying.init(technician.token)
+        await leaving.subscribe("board", BOARD_SUBSCRIPTION, variables)
+        await staying.subscribe("board", BOARD_SUBSCRIPTION, variables)
+
+        assert (await api_a(LOGOUT, None, tenant.token))["logout"]["ok"] is True
+
+        # The signed-out screen learns it at once, as a bad token at connection_init would.
+        assert await leaving.close_code() == 4403
+        # Everyone else's keep going.
+        await staying.ping()
 
 
 async def test_redis_outage_loses_and_repeats_nothing(

@@ -19,7 +19,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -46,6 +46,8 @@ class ViewerCache:
         # Bumped whenever anything is dropped; see `put`.
         self.generation = 0
         self._listener: asyncio.Task[None] | None = None
+        # Told of every drop, from this process or another: (token ids, user ids).
+        self.on_forget: list[Callable[[set[int], set[int]], None]] = []
 
     def get(self, digest: bytes) -> Viewer | None:
         entry = self._entries.get(digest)
@@ -78,6 +80,8 @@ class ViewerCache:
             for digest, entry in self._entries.items()
             if entry.viewer.token_id not in tokens and entry.viewer.user_id not in users
         }
+        for listener in self.on_forget:
+            listener(tokens, users)
 
     def clear(self) -> None:
         self.generation += 1

@@ -7,9 +7,12 @@ application/graphql-response+json get status codes that tell request errors apar
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 import uuid
+import weakref
 from functools import lru_cache
 from typing import Any
 
@@ -110,6 +113,11 @@ def bearer_token(header: str | None) -> str | None:
     return token.strip()
 
 
+async def _close_quietly(websocket: WebSocket, code: int, reason: str) -> None:
+    with contextlib.suppress(Exception):  # already closed
+        await websocket.close(code=code, reason=reason)
+
+
 class OpusGraphQL(GraphQL[Context, None]):
     def __init__(
         self,
@@ -145,6 +153,12 @@ class OpusGraphQL(GraphQL[Context, None]):
         # Viewers of bearer tokens seen lately (web/auth.py); documents seen before
         # (web/prepared.py).
         self.viewers = ViewerCache(auth_cache_seconds)
+        # Open websockets by their viewer, to close those whose token is revoked (logout) or
+        # whose user changed: a socket is authenticated once, at connection_init.
+        # (Contexts compare by value, so they are kept by identity; gone with their socket.)
+        self.sockets: weakref.WeakValueDictionary[int, Context] = weakref.WeakValueDictionary()
+        self._closing: set[asyncio.Task[None]] = set()
+        self.viewers.on_forget.append(self._close_sockets_of)
         self.prepared = PreparedDocuments(schema)
 
     def _context(self, db: RequestDB, request: Any) -> Context:
@@ -200,7 +214,26 @@ class OpusGraphQL(GraphQL[Context, None]):
             raise ConnectionRejectionError({"reason": "A valid bearer token is required."})
         context.token = token
         context.use_viewer(viewer)
+        self.sockets[id(context)] = context
         return UNSET
+
+    def _close_sockets_of(self, token_ids: set[int], user_ids: set[int]) -> None:
+        for key, context in list(self.sockets.items()):
+            viewer = context.viewer
+            if viewer is None or not isinstance(context.request, WebSocket):
+                continue
+            if viewer.token_id in token_ids:
+                # Like a bad token at connection_init: signing in again is the way back.
+                code, reason = 4403, "Signed out."
+            elif viewer.user_id in user_ids:
+                # Same token, but what it may see changed: reconnect to get the new viewer.
+                code, reason = 4205, "Your access changed: reconnect."
+            else:
+                continue
+            self.sockets.pop(key, None)
+            task = asyncio.create_task(_close_quietly(context.request, code, reason))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if isinstance(request, WebSocket):
