@@ -87,6 +87,10 @@ class Bus(ABC):
     @abstractmethod
     async def connect(self) -> None: ...
 
+    def use_namespace(self, namespace: str) -> None:  # noqa: B027 - optional by design
+        """Keep this deployment's channels apart from others' on a shared server (a bus
+        within one process has nobody to keep apart from)."""
+
     @abstractmethod
     async def disconnect(self) -> None: ...
 
@@ -161,6 +165,9 @@ class RedisBus(Bus):
 
     def __init__(self, url: str, max_queued: int = DEFAULT_MAX_QUEUED) -> None:
         self._max_queued = max_queued
+        # Put before every channel name in Redis, whose pub/sub channels are shared by everyone
+        # on the server (see `use_namespace`).
+        self._prefix = ""
         self._publisher = Redis.from_url(
             url,
             retry=_PUBLISH_RETRY,
@@ -177,6 +184,13 @@ class RedisBus(Bus):
         # Serialises writes on the pub/sub connection so replies match `_acks` in order.
         self._lock = asyncio.Lock()
         self._reader: asyncio.Task[None] | None = None
+
+    def use_namespace(self, namespace: str) -> None:
+        """Keep this deployment's channels apart from others' on the same Redis server; set
+        before connecting. Processes with the same namespace hear each other."""
+        if self._channels or self._reader is not None:
+            raise RuntimeError("set the namespace before connecting or subscribing")
+        self._prefix = f"{namespace}:" if namespace else ""
 
     async def connect(self) -> None:
         """Open the pub/sub connection; raises `BusUnavailable` if Redis is unreachable."""
@@ -196,7 +210,7 @@ class RedisBus(Bus):
 
     async def publish(self, channel: str, message: str) -> None:
         try:
-            await self._publisher.publish(channel, message)
+            await self._publisher.publish(self._prefix + channel, message)
         except (RedisConnectionError, RedisTimeoutError, OSError) as error:
             raise BusUnavailable(f"cannot publish to {channel!r}: {error}") from error
 
@@ -208,7 +222,7 @@ class RedisBus(Bus):
             return
         pipeline = self._publisher.pipeline(transaction=False)
         for channel, message in deliveries:
-            pipeline.publish(channel, message)
+            pipeline.publish(self._prefix + channel, message)
         try:
             await pipeline.execute()
         except (RedisConnectionError, RedisTimeoutError, OSError) as error:
@@ -217,6 +231,7 @@ class RedisBus(Bus):
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[Subscriber]:
         subscriber = Subscriber(channel, self._max_queued)
+        channel = self._prefix + channel  # the name in Redis, as messages arrive under it
         # Registering and deciding who sends SUBSCRIBE happen without an await in between, so
         # concurrent subscribers of one channel cannot both (or neither) subscribe in Redis.
         state = self._channels.get(channel)

@@ -262,3 +262,39 @@ async def test_unreachable_redis_raises_bus_unavailable(private_redis: PrivateRe
 def test_create_bus_picks_redis_only_when_configured() -> None:
     assert isinstance(create_bus(None), MemoryBus)
     assert isinstance(create_bus(REDIS_URL), RedisBus)
+
+
+async def test_deployments_sharing_a_redis_server_hear_only_their_own(channel: str) -> None:
+    # Two deployments (two databases, so two installation ids) on one Redis: Redis pub/sub
+    # channels ignore the database number, and both have a `company:1:board`.
+    ours, same, theirs = RedisBus(REDIS_URL), RedisBus(REDIS_URL), RedisBus(REDIS_URL)
+    installation = f"opus:{uuid4()}"
+    ours.use_namespace(installation)
+    same.use_namespace(installation)  # another process of our deployment
+    theirs.use_namespace(f"opus:{uuid4()}")
+    async with AsyncExitStack() as stack:
+        for bus in (ours, same, theirs):
+            await bus.connect()
+            stack.push_async_callback(bus.disconnect)
+        mine = await stack.enter_async_context(ours.subscribe(channel))
+        other = await stack.enter_async_context(theirs.subscribe(channel))
+
+        await theirs.publish(channel, "their event")
+        await same.publish_many([(channel, "our event")])
+
+        assert await next_item(mine) == "our event"
+        assert await next_item(other) == "their event"
+        # Each got only its own: a message published after the other's has arrived.
+        await theirs.publish(channel, "their second")
+        assert await next_item(other) == "their second"
+        assert mine._queue.empty()
+
+
+async def test_a_namespace_is_set_before_connecting() -> None:
+    bus = RedisBus(REDIS_URL)
+    await bus.connect()
+    try:
+        with pytest.raises(RuntimeError):
+            bus.use_namespace("late")
+    finally:
+        await bus.disconnect()

@@ -15,6 +15,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from db.engine import create_engine
+from db.installation import installation_id
 from db.session import install_statement_counter
 from resolvers.storage import LocalStorage
 from schema.main import create_schema
@@ -60,6 +61,7 @@ def create_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        bus.use_namespace(f"opus:{await installation_id(engine)}")
         await bus.connect()
         await graphql.viewers.start(bus)
         await relay.start()
