@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -22,6 +22,9 @@ from resolvers.dispatch_board import company_zone, day_bounds
 from subscriptions.channels import board_channel, job_channel
 from subscriptions.streams import EventFilter, day_filter, event_stream, job_filter
 
+K = TypeVar("K")
+V = TypeVar("V")
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -32,36 +35,48 @@ class Snapshot:
     job: Any
 
 
-class Snapshots:
-    """Rows behind recent events, loaded once per process however many subscribers want them.
+class SharedResults(Generic[K, V]):
+    """Results computed once per key for every caller who asks, the latest `size` kept.
 
-    A thousand dispatch screens receiving the same event would otherwise run a thousand
-    identical queries; they share one future here instead.
+    Each computation runs in a task of its own, not the first caller's: a caller that is
+    cancelled (a subscriber disconnecting) must not leave the others waiting on a result never
+    computed. A failure is not kept: the next caller computes again.
     """
 
-    def __init__(self, engine: AsyncEngine, size: int = 4096) -> None:
-        self.engine = engine
+    def __init__(self, size: int) -> None:
         self.size = size
-        self._cache: OrderedDict[int, asyncio.Task[Snapshot]] = OrderedDict()
+        self._tasks: OrderedDict[K, asyncio.Task[V]] = OrderedDict()
 
-    async def get(self, message: dict[str, Any]) -> Snapshot:
-        key = message["id"]
-        task = self._cache.get(key)
+    async def get(self, key: K, compute: Callable[[], Coroutine[Any, Any, V]]) -> V:
+        task = self._tasks.get(key)
         if task is None:
-            # A task of its own, not the first caller's: a subscriber that disconnects (is
-            # cancelled) mid-load must not leave the others waiting on a future never resolved.
-            task = asyncio.create_task(self._load(message))
+            task = asyncio.create_task(compute())
             task.add_done_callback(lambda done: self._drop_failed(key, done))
-            self._cache[key] = task
-            if len(self._cache) > self.size:
-                self._cache.popitem(last=False)
+            self._tasks[key] = task
+            if len(self._tasks) > self.size:
+                self._tasks.popitem(last=False)
         if task.done():
             return task.result()
         return await asyncio.shield(task)
 
-    def _drop_failed(self, key: int, task: asyncio.Task[Snapshot]) -> None:
-        if (task.cancelled() or task.exception() is not None) and self._cache.get(key) is task:
-            del self._cache[key]
+    def _drop_failed(self, key: K, task: asyncio.Task[V]) -> None:
+        if (task.cancelled() or task.exception() is not None) and self._tasks.get(key) is task:
+            del self._tasks[key]
+
+
+class Snapshots:
+    """Rows behind recent events, loaded once per process however many subscribers want them.
+
+    A thousand dispatch screens receiving the same event would otherwise run a thousand
+    identical queries; they share one load here instead.
+    """
+
+    def __init__(self, engine: AsyncEngine, size: int = 4096) -> None:
+        self.engine = engine
+        self._loads: SharedResults[int, Snapshot] = SharedResults(size)
+
+    async def get(self, message: dict[str, Any]) -> Snapshot:
+        return await self._loads.get(message["id"], lambda: self._load(message))
 
     async def _load(self, message: dict[str, Any]) -> Snapshot:
         async with company_session(self.engine, message["companyId"]) as db:

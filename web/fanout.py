@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from contextlib import suppress
 from dataclasses import dataclass
@@ -54,7 +54,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Subscr
 from db.auth import Viewer
 from db.session import RequestDB
 from resolvers.context import Context
-from resolvers.live import EventSource, dispatch_source
+from resolvers.live import EventSource, SharedResults, dispatch_source
 from schema.dispatch import DispatchEvent, parse_stream_cursor
 from schema.execution import ExecutionContext
 from schema.main import OpusSchema, job_event_source
@@ -295,7 +295,8 @@ class Group:
         assert not isinstance(executor, list)
         self.executor = executor
         self.members: set[Member] = set()
-        self._payloads: OrderedDict[int, asyncio.Task[str]] = OrderedDict()
+        # Kept a while, so members replaying the same events share their executions too.
+        self._payloads: SharedResults[int, str] = SharedResults(PAYLOADS_KEPT)
         self._replays: dict[int, asyncio.Task[list[dict[str, Any]]]] = {}
 
     def accepts(self, message: dict[str, Any]) -> bool:
@@ -303,27 +304,7 @@ class Group:
 
     async def payload(self, message: dict[str, Any]) -> str:
         """The event's `next` payload, executed once for the whole group."""
-        position = message["position"]
-        task = self._payloads.get(position)
-        if task is None:
-            # A task of its own: a member that leaves mid-execution (is cancelled) must not
-            # cancel the execution the others wait for.
-            task = asyncio.create_task(self._execute(message))
-            task.add_done_callback(lambda done: self._drop_failed(position, done))
-            self._payloads[position] = task
-            if len(self._payloads) > PAYLOADS_KEPT:
-                self._payloads.popitem(last=False)
-        if task.done():
-            return task.result()
-        return await asyncio.shield(task)
-
-    def _drop_failed(self, position: int, task: asyncio.Task[str]) -> None:
-        # A failure (the database away for a moment) is not the answer for good: the replay
-        # that follows executes the event again.
-        if (task.cancelled() or task.exception() is not None) and self._payloads.get(
-            position
-        ) is task:
-            del self._payloads[position]
+        return await self._payloads.get(message["position"], lambda: self._execute(message))
 
     async def _execute(self, message: dict[str, Any]) -> str:
         snapshot = await self.context.snapshots.get(message)
