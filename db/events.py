@@ -6,6 +6,8 @@ after commit from these rows (subscriptions/relay.py), never from a resolver.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, update
@@ -25,8 +27,13 @@ async def record_event(
     payload: dict[str, Any] | None = None,
     actor: Viewer | None = None,
     visit_id: int | None = None,
+    previous_visit_start: datetime | None = None,
+    previous_technician_ids: Sequence[int] | None = None,
 ) -> Any:
-    """Append one event to a job's timeline and return its row."""
+    """Append one event to a job's timeline and return its row.
+
+    When the event moves its visit (another time, another crew), `previous_*` say where it was,
+    so the boards and technicians it left are told too (subscriptions/streams.py)."""
     db.wrote_events = True
     seq = await db.scalar(
         update(jobs)
@@ -46,6 +53,10 @@ async def record_event(
             actor_user_id=actor.user_id if actor else None,
             actor_name=actor.name if actor else "system",
             created_at=func.now(),
+            previous_visit_start=previous_visit_start,
+            previous_technician_ids=(
+                list(previous_technician_ids) if previous_technician_ids is not None else None
+            ),
         )
         .returning(job_events)
     )

@@ -297,6 +297,7 @@ async def reschedule_visit(ctx: Context, data: Any) -> tuple[Row[Any], Row[Any]]
         visit_id=visit.id,
         type="visit.rescheduled",
         actor=viewer,
+        previous_visit_start=visit.start_at,
         payload={
             "visitId": _visit_gid(visit.id),
             "from": {"start": visit.start_at.isoformat(), "end": visit.end_at.isoformat()},
@@ -339,6 +340,7 @@ async def assign_visit(ctx: Context, data: Any) -> tuple[Row[Any], Row[Any]]:
         visit_id=visit.id,
         type="visit.assigned",
         actor=viewer,
+        previous_technician_ids=before,
         payload={
             "visitId": _visit_gid(visit.id),
             "from": _tech_gids(before),

@@ -35,8 +35,9 @@ log = logging.getLogger("opus.relay")
 RELAY_LOCK_KEY = 0x6F707573  # "opus"
 BATCH = 500
 
-# Functions of migration 0004. A claim that returns rows leaves the session holding the lock;
-# the mark (or the unlock, when publishing failed) releases it.
+# Functions of migration 0004 (0006 adds the claim's `previous_*` columns). A claim that
+# returns rows leaves the session holding the lock; the mark (or the unlock, when publishing
+# failed) releases it.
 _CLAIM = text("SELECT * FROM opus_relay_claim(:key, :batch)")
 _MARK = text("SELECT opus_relay_mark(:ids, :key)")
 _UNLOCK = text("SELECT pg_advisory_unlock(:key)")
@@ -55,6 +56,11 @@ def event_message(row: Any) -> str:
             "at": row.created_at.isoformat(),
             "visitStart": row.visit_start.isoformat() if row.visit_start else None,
             "technicianIds": list(row.technician_ids or []),
+            # Where an event that moved its visit took it from (db/events.py).
+            "previousVisitStart": (
+                row.previous_visit_start.isoformat() if row.previous_visit_start else None
+            ),
+            "previousTechnicianIds": list(row.previous_technician_ids or []),
         },
         separators=(",", ":"),
     )

@@ -26,6 +26,7 @@ REPLAY_BATCH = 500
 
 _REPLAY = """
     SELECT e.id, e.position, e.company_id, e.job_id, e.visit_id, e.type, e.created_at,
+           e.previous_visit_start, e.previous_technician_ids,
            v.start_at AS visit_start,
            coalesce(array_agg(vt.technician_id) FILTER (WHERE vt.technician_id IS NOT NULL),
                     '{{}}') AS technician_ids
@@ -54,22 +55,32 @@ class EventFilter:
 
 
 def day_filter(start: datetime, end: datetime, technician_id: int | None) -> EventFilter:
-    """Events of visits starting in [start, end); for a technician, only their visits."""
+    """Events of visits starting in [start, end); for a technician, only their visits. An
+    event that moved a visit away (another day, another crew) counts for where it was too:
+    the screens it left still show it."""
+
+    def on_the_day(value: str | None) -> bool:
+        return value is not None and start <= datetime.fromisoformat(value) < end
 
     def accept(message: dict[str, Any]) -> bool:
-        if message["visitStart"] is None:
+        if not (on_the_day(message["visitStart"]) or on_the_day(message.get("previousVisitStart"))):
             return False
-        visit_start = datetime.fromisoformat(message["visitStart"])
-        if not start <= visit_start < end:
-            return False
-        return technician_id is None or technician_id in message["technicianIds"]
+        return (
+            technician_id is None
+            or technician_id in message["technicianIds"]
+            or technician_id in message.get("previousTechnicianIds", ())
+        )
 
-    condition = "AND v.start_at >= :day_start AND v.start_at < :day_end"
+    condition = (
+        "AND ((v.start_at >= :day_start AND v.start_at < :day_end)"
+        " OR (e.previous_visit_start >= :day_start AND e.previous_visit_start < :day_end))"
+    )
     params: dict[str, Any] = {"day_start": start, "day_end": end}
     if technician_id is not None:
         condition += (
-            " AND EXISTS (SELECT 1 FROM visit_technicians mine WHERE mine.visit_id = e.visit_id"
+            " AND (EXISTS (SELECT 1 FROM visit_technicians mine WHERE mine.visit_id = e.visit_id"
             " AND mine.technician_id = :technician_id)"
+            " OR :technician_id = ANY(e.previous_technician_ids))"
         )
         params["technician_id"] = technician_id
     return EventFilter(condition, params, accept)

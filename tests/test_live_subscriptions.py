@@ -290,6 +290,80 @@ async def test_screens_with_other_selections_or_scopes_get_their_own_payloads(
     assert mine == everything[1:]
 
 
+RESCHEDULE = """mutation($input: VisitRescheduleInput!) {
+  visitReschedule(input: $input) { visit { id } errors { code message } } }"""
+ASSIGN = """mutation($input: VisitAssignInput!) {
+  visitAssign(input: $input) { visit { id } errors { code message } } }"""
+
+
+async def test_a_visit_moved_to_another_day_is_sent_to_the_board_it_left_too(
+    server: ServerProcess, company: Company
+) -> None:
+    office = company.office
+    visit = await office.visit()
+    cursor = await company.cursor()
+    later = visit.start + timedelta(days=1)
+    async with (
+        GraphQLSocket.open(server.ws_url) as left,
+        GraphQLSocket.open(server.ws_url) as arrived,
+    ):
+        await left.init(company.tenant.token)
+        await arrived.init(company.tenant.token)
+        await left.subscribe("1", BOARD_SUBSCRIPTION, board_variables(visit.day, cursor))
+        await arrived.subscribe("1", BOARD_SUBSCRIPTION, board_variables(later.date(), cursor))
+        await office.call(
+            RESCHEDULE,
+            visitId=visit.id,
+            start=later.isoformat(),
+            end=(later + timedelta(hours=1)).isoformat(),
+            allowOverlap=True,
+        )
+        old_day = await left.events("1", 1)
+        new_day = await arrived.events("1", 1)
+    # A screen of the old day that was away gets it from the table as well.
+    async with GraphQLSocket.open(server.ws_url) as returning:
+        await returning.init(company.tenant.token)
+        await returning.subscribe("1", BOARD_SUBSCRIPTION, board_variables(visit.day, cursor))
+        replayed = await returning.events("1", 1)
+
+    assert [e["type"] for e in old_day] == ["visit.rescheduled"]
+    assert old_day == new_day == replayed
+    assert old_day[0]["visit"]["id"] == visit.id
+
+
+async def test_a_technician_taken_off_a_visit_is_told(
+    server: ServerProcess, company: Company
+) -> None:
+    office = company.office
+    leaving = await office.technician(with_login=True)
+    joining = await office.technician()
+    visit = await office.visit([leaving])
+    cursor = await company.cursor()
+    assert leaving.token is not None
+    variables = board_variables(visit.day, cursor)
+    async with (
+        GraphQLSocket.open(server.ws_url) as socket,
+        GraphQLSocket.open(server.ws_url) as dispatcher,
+    ):
+        await socket.init(leaving.token)
+        await dispatcher.init(company.tenant.token)
+        await socket.subscribe("1", BOARD_SUBSCRIPTION, variables)
+        await dispatcher.subscribe("1", BOARD_SUBSCRIPTION, variables)
+        await office.call(ASSIGN, visitId=visit.id, technicianIds=[joining.id], allowOverlap=True)
+        told = await socket.events("1", 1)
+        # From then on the visit is someone else's. Once the dispatcher has the next event,
+        # anything for the technician would have been written before a pong.
+        await office.advance(visit)
+        assert [e["type"] for e in await dispatcher.events("1", 2)] == [
+            "visit.assigned",
+            "visit.en_route",
+        ]
+        await socket.ping()
+        assert socket.unread.get("1", []) == []
+
+    assert [(e["type"], e["visit"]["id"]) for e in told] == [("visit.assigned", visit.id)]
+
+
 # --- the legacy graphql-ws protocol -------------------------------------------------------------
 
 

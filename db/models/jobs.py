@@ -124,6 +124,11 @@ job_events = Table(
     Column("actor_user_id", BigInteger, ForeignKey("users.id", ondelete="SET NULL")),
     Column("actor_name", Text),
     created_at_column(),
+    # Where the visit was before this event, when the event moved it (rescheduled to another
+    # time, crew changed): the board of the day it left and the technicians taken off it must
+    # hear of it too, though the visit is no longer theirs.
+    Column("previous_visit_start", DateTime(timezone=True)),
+    Column("previous_technician_ids", ARRAY(BigInteger)),
     # Set by the outbox relay after commit, in one serial order per database; NULL = unpublished.
     Column("position", BigInteger, unique=True),
     Column("published_at", DateTime(timezone=True)),
