@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -157,6 +158,35 @@ async def login(db: RequestDB, email: str, password: str) -> tuple[Viewer, str] 
     )
     await db.set_company(viewer.company_id)
     return viewer, await issue_token(db, viewer.user_id, viewer.company_id)
+
+
+_CURRENT_VIEWERS = (
+    _viewer_query()
+    .add_columns(tokens.c.id.label("token_id"))
+    .join(tokens, tokens.c.user_id == users.c.id)
+    .where(
+        tokens.c.id.in_(bindparam("token_ids", expanding=True)),
+        tokens.c.revoked_at.is_(None),
+        (tokens.c.expires_at.is_(None)) | (tokens.c.expires_at > func.now()),
+        users.c.active.is_(True),
+    )
+)
+
+
+async def current_viewers(db: RequestDB, token_ids: Iterable[int]) -> dict[int, tuple[Any, ...]]:
+    """For tokens still valid: what their viewer's access rests on now (company, role,
+    technician profile), by token id, in one statement. A token missing is no longer valid."""
+    ids = sorted(set(token_ids))
+    if not ids:
+        return {}
+    await db.set_system()
+    rows = await db.all(_CURRENT_VIEWERS, {"token_ids": ids})
+    return {row.token_id: access(row) for row in rows}
+
+
+def access(viewer: Any) -> tuple[Any, ...]:
+    """What a viewer may see depends on these; if they change, a live socket reconnects."""
+    return (viewer.company_id, viewer.role, viewer.technician_id)
 
 
 async def revoke_token(db: RequestDB, token_id: int) -> None:

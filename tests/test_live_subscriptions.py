@@ -8,6 +8,7 @@ with `after`, and the reference npm `graphql-ws` client (tests/ws_client).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import pytest
 
 from resolvers.live import Snapshot, Snapshots
@@ -62,7 +64,7 @@ async def server(database_url: str, redis: PrivateRedis) -> AsyncIterator[Server
         database_url,
         redis.url,
         factory="tests.live:app_for_tests",
-        env={"OPUS_TEST_WS_INIT_TIMEOUT_MS": "1000"},
+        env={"OPUS_TEST_WS_INIT_TIMEOUT_MS": "1000", "OPUS_SOCKET_RECHECK_MS": "200"},
     )
     await process.start()
     yield process
@@ -362,6 +364,50 @@ async def test_a_technician_taken_off_a_visit_is_told(
         assert socket.unread.get("1", []) == []
 
     assert [(e["type"], e["visit"]["id"]) for e in told] == [("visit.assigned", visit.id)]
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ("UPDATE tokens SET revoked_at = now() WHERE token_hash = $1", 4403),
+        (
+            "UPDATE users SET active = false"
+            " WHERE id = (SELECT user_id FROM tokens WHERE token_hash = $1)",
+            4403,
+        ),
+        (
+            "UPDATE users SET role = 'office'"
+            " WHERE id = (SELECT user_id FROM tokens WHERE token_hash = $1)",
+            4205,
+        ),
+    ],
+    ids=["token-revoked", "user-deactivated", "role-changed"],
+)
+async def test_a_change_made_behind_the_apis_back_closes_the_socket_it_concerns(
+    server: ServerProcess, company: Company, change: str, code: int
+) -> None:
+    office = company.office
+    technician = await office.technician(with_login=True)
+    visit = await office.visit([technician])
+    variables = board_variables(visit.day, await company.cursor())
+    assert technician.token is not None
+    async with (
+        GraphQLSocket.open(server.ws_url) as changed,
+        GraphQLSocket.open(server.ws_url) as unchanged,
+    ):
+        await changed.init(technician.token)
+        await unchanged.init(company.tenant.token)
+        await changed.subscribe("1", BOARD_SUBSCRIPTION, variables)
+        await unchanged.subscribe("1", BOARD_SUBSCRIPTION, variables)
+        conn = await asyncpg.connect(company.database_url)
+        try:
+            await conn.execute(change, hashlib.sha256(technician.token.encode()).digest())
+        finally:
+            await conn.close()
+
+        # No API call told anyone: the server's periodic look (every 200 ms here) finds it.
+        assert await changed.close_code() == code
+        await unchanged.ping()
 
 
 # --- the legacy graphql-ws protocol -------------------------------------------------------------

@@ -55,6 +55,7 @@ def create_app(settings: Settings) -> Starlette:
         max_upload_bytes=limits.max_upload_bytes,
         compiled=settings.compiled_queries,
         auth_cache_seconds=settings.auth_cache_seconds,
+        socket_recheck_seconds=settings.socket_recheck_seconds,
         graphql_ide="graphiql" if settings.graphiql else None,
     )
     shared_subscriptions.install(graphql)

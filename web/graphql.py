@@ -29,8 +29,8 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
-from db.auth import Viewer, authenticate, token_digest
-from db.session import RequestDB
+from db.auth import Viewer, access, authenticate, current_viewers, token_digest
+from db.session import RequestDB, system_session
 from resolvers.context import Context
 from resolvers.live import Snapshots
 from resolvers.storage import Storage
@@ -131,6 +131,7 @@ class OpusGraphQL(GraphQL[Context, None]):
         max_upload_bytes: int,
         compiled: bool = True,
         auth_cache_seconds: float = 5,
+        socket_recheck_seconds: float = 60,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -159,6 +160,8 @@ class OpusGraphQL(GraphQL[Context, None]):
         self.sockets: weakref.WeakValueDictionary[int, Context] = weakref.WeakValueDictionary()
         self._closing: set[asyncio.Task[None]] = set()
         self.viewers.on_forget.append(self._close_sockets_of)
+        self.socket_recheck_seconds = socket_recheck_seconds
+        self._recheck: asyncio.Task[None] | None = None
         self.prepared = PreparedDocuments(schema)
 
     def _context(self, db: RequestDB, request: Any) -> Context:
@@ -215,7 +218,44 @@ class OpusGraphQL(GraphQL[Context, None]):
         context.token = token
         context.use_viewer(viewer)
         self.sockets[id(context)] = context
+        if self._recheck is None or self._recheck.done():
+            self._recheck = asyncio.create_task(self._recheck_sockets(), name="socket-recheck")
         return UNSET
+
+    async def _recheck_sockets(self) -> None:
+        """Changes made behind the API's back (a user deactivated, a role changed or a token
+        revoked in SQL) reach no cache invalidation: look again now and then, one statement
+        for every socket of the process, and close those that no longer stand. Stops when no
+        socket is left; the next connection starts it again."""
+        while self.sockets:
+            await asyncio.sleep(self.socket_recheck_seconds)
+            await self._recheck_once()
+
+    async def _recheck_once(self) -> None:
+        sockets: dict[int, tuple[Context, Viewer, int]] = {}
+        for key, context in list(self.sockets.items()):
+            viewer = context.viewer
+            if viewer is not None and viewer.token_id is not None:
+                sockets[key] = (context, viewer, viewer.token_id)
+        if not sockets:
+            return
+        try:
+            async with system_session(self.engine) as db:
+                now = await current_viewers(db, (token for _, _, token in sockets.values()))
+        except Exception:
+            log.warning("could not recheck live sockets' sign-ins", exc_info=True)
+            return
+        for key, (context, viewer, token) in sockets.items():
+            if token not in now:
+                self._close_socket(key, context, 4403, "Signed out.")
+            elif now[token] != access(viewer):
+                self._close_socket(key, context, 4205, "Your access changed: reconnect.")
+
+    def _close_socket(self, key: int, context: Context, code: int, reason: str) -> None:
+        self.sockets.pop(key, None)
+        task = asyncio.create_task(_close_quietly(context.request, code, reason))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     def _close_sockets_of(self, token_ids: set[int], user_ids: set[int]) -> None:
         for key, context in list(self.sockets.items()):
@@ -230,10 +270,7 @@ class OpusGraphQL(GraphQL[Context, None]):
                 code, reason = 4205, "Your access changed: reconnect."
             else:
                 continue
-            self.sockets.pop(key, None)
-            task = asyncio.create_task(_close_quietly(context.request, code, reason))
-            self._closing.add(task)
-            task.add_done_callback(self._closing.discard)
+            self._close_socket(key, context, code, reason)
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if isinstance(request, WebSocket):

@@ -54,6 +54,8 @@ class Settings:
     compiled_queries: bool = True
     # How long a process keeps a bearer token's viewer without looking the token up (web/auth.py).
     auth_cache_seconds: int = 5
+    # How often a process checks that its live sockets' tokens and users still stand.
+    socket_recheck_seconds: float = 60.0
 
     @property
     def embedded(self) -> bool:
@@ -84,4 +86,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         log_level=env.get("OPUS_LOG_LEVEL", "info"),
         compiled_queries=_bool(env, "OPUS_COMPILED_QUERIES", True),
         auth_cache_seconds=_int(env, "OPUS_AUTH_CACHE_SECONDS", 5),
+        socket_recheck_seconds=_int(env, "OPUS_SOCKET_RECHECK_MS", 60_000) / 1000,
     )
