@@ -22,6 +22,7 @@ from schema.main import create_schema
 from subscriptions.bus import create_bus
 from subscriptions.relay import OutboxRelay
 from web import fanout as shared_subscriptions
+from web import logs
 from web.documents import document_endpoint
 from web.graphql import OpusGraphQL
 from web.settings import Settings, load_settings
@@ -30,6 +31,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def create_app(settings: Settings) -> Starlette:
+    logs.install(settings.log_level)
     if settings.database_url is None:
         raise RuntimeError("create_app needs a database URL; `opus serve` starts the embedded one")
     engine = create_engine(settings.database_url, pool_size=settings.pool_size)

@@ -39,6 +39,7 @@ from subscriptions.relay import OutboxRelay
 from web import compiled as compiled_documents
 from web.auth import ViewerCache
 from web.compiled import CompiledDocuments
+from web.logs import REQUEST_ID
 from web.prepared import PreparedDocuments
 
 log = logging.getLogger("opus.graphql")
@@ -277,6 +278,8 @@ class OpusGraphQL(GraphQL[Context, None]):
             return await super().run(request, context, root_value)
         started = time.perf_counter()
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        # Every log record of this request says which request it was (web/logs.py).
+        REQUEST_ID.set(request_id)
         ctx = await self.get_context(request)
         db = ctx.db
         try:
