@@ -68,6 +68,7 @@ def create_app(settings: Settings) -> Starlette:
         await bus.connect()
         await graphql.viewers.start(bus)
         await relay.start()
+        settle_garbage_collector()
         try:
             yield
         finally:
