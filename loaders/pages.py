@@ -6,15 +6,38 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, func, select
+from sqlalchemy import BindParameter, ColumnElement, Select, Table, bindparam, func, select
 from sqlalchemy.engine import Row
 from strawberry.dataloader import DataLoader
 
 from db.session import RequestDB
-from loaders.common import first_rows_by_key
+from loaders.common import first_rows, first_rows_statement
 
 # (parent id, rows to fetch, cursor id or None, newest first)
 PageKey = tuple[int, int, int | None, bool]
+
+# Built once per table, column and direction (see loaders/common.py); values are bind parameters.
+_PAGE_STATEMENTS: dict[tuple[str, str | None, str | None, bool, bool], Select[Any]] = {}
+_COUNT_STATEMENTS: dict[tuple[str, str | None], Select[Any]] = {}
+
+
+def _page_statement(
+    table: Table,
+    parent: ColumnElement[Any],
+    key: ColumnElement[Any],
+    after_cursor: bool,
+    newest_first: bool,
+) -> Select[Any]:
+    shape = (table.name, parent.key, key.key, after_cursor, newest_first)
+    statement = _PAGE_STATEMENTS.get(shape)
+    if statement is None:
+        query = select(table).where(table.c.company_id == bindparam("company_id"))
+        if after_cursor:
+            cursor: BindParameter[int] = bindparam("cursor")
+            query = query.where(key < cursor if newest_first else key > cursor)
+        direction = key.desc() if newest_first else key.asc()
+        statement = _PAGE_STATEMENTS[shape] = first_rows_statement(query, parent, [direction])
+    return statement
 
 
 def child_page_loader(
@@ -34,11 +57,11 @@ def child_page_loader(
             groups[(limit, cursor, newest_first)].append(parent_id)
         pages: dict[PageKey, list[Row[Any]]] = {}
         for (limit, cursor, newest_first), parent_ids in groups.items():
-            query = select(table).where(table.c.company_id == company_id)
+            statement = _page_statement(table, parent, key, cursor is not None, newest_first)
+            params: dict[str, Any] = {"company_id": company_id}
             if cursor is not None:
-                query = query.where(key < cursor if newest_first else key > cursor)
-            direction = key.desc() if newest_first else key.asc()
-            rows = await first_rows_by_key(db, query, parent, parent_ids, [direction], limit)
+                params["cursor"] = cursor
+            rows = await first_rows(db, statement, parent_ids, limit, **params)
             for parent_id, page in zip(parent_ids, rows, strict=True):
                 pages[(parent_id, limit, cursor, newest_first)] = page
         return [pages[key] for key in keys]
@@ -49,12 +72,20 @@ def child_page_loader(
 def child_count_loader(
     db: RequestDB, company_id: int, table: Table, parent: ColumnElement[Any]
 ) -> DataLoader[int, int]:
-    async def load(keys: list[int]) -> Sequence[int]:
-        rows = await db.all(
+    shape = (table.name, parent.key)
+    statement = _COUNT_STATEMENTS.get(shape)
+    if statement is None:
+        statement = _COUNT_STATEMENTS[shape] = (
             select(parent.label("parent_id"), func.count().label("n"))
-            .where(table.c.company_id == company_id, parent.in_(keys))
+            .where(
+                table.c.company_id == bindparam("company_id"),
+                parent.in_(bindparam("parent_ids", expanding=True)),
+            )
             .group_by(parent)
         )
+
+    async def load(keys: list[int]) -> Sequence[int]:
+        rows = await db.all(statement, {"company_id": company_id, "parent_ids": keys})
         counts = {row.parent_id: row.n for row in rows}
         return [counts.get(k, 0) for k in keys]
 
