@@ -17,6 +17,7 @@ from db.engine import create_engine
 from db.migrate import upgrade
 from db.session import system_session
 from db.tenants import create_company
+from tests.live import PrivateRedis
 from web.app import create_app
 from web.settings import load_settings
 
@@ -147,3 +148,13 @@ def cheap_password_hashing() -> Iterator[None]:
         patch.setattr(db.auth, "_hasher", cheap)
         patch.setattr(db.auth, "_DUMMY_HASH", cheap.hash("not a password"))
         yield
+
+
+@pytest.fixture(scope="module")
+async def redis() -> AsyncIterator[PrivateRedis]:
+    """A redis-server of the module's own (tests/live.py), for tests that stop or reconfigure
+    it, or count what reaches it."""
+    server = PrivateRedis()
+    await server.start()
+    yield server
+    await server.stop()

@@ -45,14 +45,6 @@ async def unpublished(database_url: str, company_id: int) -> int:
 
 
 @pytest.fixture(scope="module")
-async def redis() -> AsyncIterator[PrivateRedis]:
-    server = PrivateRedis()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture(scope="module")
 async def database_url() -> AsyncIterator[str]:
     """This module's own database (see tests/live.py `private_database`)."""
     async with private_database() as url:

@@ -44,14 +44,6 @@ WS_CLIENT = ROOT / "tests" / "ws_client"
 
 
 @pytest.fixture(scope="module")
-async def redis() -> AsyncIterator[PrivateRedis]:
-    server = PrivateRedis()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture(scope="module")
 async def database_url() -> AsyncIterator[str]:
     """This module's own database (see tests/live.py `private_database`)."""
     async with private_database() as url:

@@ -38,14 +38,6 @@ async def database_url() -> AsyncIterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
-async def redis() -> AsyncIterator[PrivateRedis]:
-    server = PrivateRedis()
-    await server.start()
-    yield server
-    await server.stop()
-
-
 @pytest.fixture
 async def admin(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     """A superuser connection (no row-level security) that writes events as an API would."""
