@@ -213,7 +213,9 @@ class OpusGraphQL(GraphQL[Context, None]):
         token = bearer_token(raw) if isinstance(raw, str) else None
         if token is None and isinstance(context.request, WebSocket):
             token = bearer_token(context.request.headers.get("authorization"))
-        viewer = await authenticate(context.db, token) if token else None
+        # Through the sign-in cache as HTTP requests are: a thousand screens reconnecting after
+        # a restart of a process look each token up once, not once per screen.
+        viewer = await self._authenticate(context.db, token) if token else None
         if viewer is None:
             raise ConnectionRejectionError({"reason": "A valid bearer token is required."})
         context.token = token
