@@ -11,7 +11,7 @@ from strawberry.file_uploads import Upload
 
 from resolvers import closeout as resolvers
 from resolvers.context import Context
-from schema.common import Connection, Node, RowType, UserError, global_id, run_mutation
+from schema.common import Connection, Node, RowType, UserError, global_id, payload_of, run_mutation
 from schema.tenants import User
 from schema.workspace import tab_connection
 
@@ -188,8 +188,7 @@ class CloseoutMutation:
         return await run_mutation(
             info,
             lambda: resolvers.upload_document(info.context, input),
-            lambda row: DocumentPayload(document=row, errors=[]),
-            lambda errors: DocumentPayload(document=None, errors=errors),
+            *payload_of(DocumentPayload, "document"),
         )
 
     @strawberry.mutation(description="Capture a signature.")
@@ -197,8 +196,7 @@ class CloseoutMutation:
         return await run_mutation(
             info,
             lambda: resolvers.capture_signature(info.context, input),
-            lambda row: SignaturePayload(signature=row, errors=[]),
-            lambda errors: SignaturePayload(signature=None, errors=errors),
+            *payload_of(SignaturePayload, "signature"),
         )
 
     @strawberry.mutation(description="Record a quality check.")
@@ -208,6 +206,5 @@ class CloseoutMutation:
         return await run_mutation(
             info,
             lambda: resolvers.record_quality_check(info.context, input),
-            lambda row: QualityCheckPayload(quality_check=row, errors=[]),
-            lambda errors: QualityCheckPayload(quality_check=None, errors=errors),
+            *payload_of(QualityCheckPayload, "quality_check"),
         )

@@ -138,6 +138,16 @@ def make_connection(
 __all__ = ["JSON", "Connection", "Edge", "ErrorCode", "Node", "PageInfo", "UserError"]
 
 
+def payload_of(
+    payload: Callable[..., Any], field: str
+) -> tuple[Callable[[Any], Any], Callable[[list[UserError]], Any]]:
+    """run_mutation's `ok` and `failed` for a payload of one result field and `errors`."""
+    return (
+        lambda result: payload(**{field: result, "errors": []}),
+        lambda errors: payload(**{field: None, "errors": errors}),
+    )
+
+
 async def run_mutation(
     info: Any,
     work: Callable[[], Awaitable[T]],

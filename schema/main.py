@@ -41,6 +41,7 @@ from schema.common import (
     is_set,
     make_connection,
     page_args,
+    payload_of,
     run_mutation,
 )
 from schema.crew import (
@@ -423,8 +424,7 @@ class CoreMutation:
         return await run_mutation(
             info,
             lambda: customer_resolvers.create_customer(info.context, input),
-            lambda row: CustomerPayload(customer=row, errors=[]),
-            lambda errors: CustomerPayload(customer=None, errors=errors),
+            *payload_of(CustomerPayload, "customer"),
         )
 
     @strawberry.mutation(description="Edit a customer.")
@@ -432,8 +432,7 @@ class CoreMutation:
         return await run_mutation(
             info,
             lambda: customer_resolvers.update_customer(info.context, input, is_set),
-            lambda row: CustomerPayload(customer=row, errors=[]),
-            lambda errors: CustomerPayload(customer=None, errors=errors),
+            *payload_of(CustomerPayload, "customer"),
         )
 
     @strawberry.mutation(description="Add a service address to a customer.")
@@ -441,8 +440,7 @@ class CoreMutation:
         return await run_mutation(
             info,
             lambda: customer_resolvers.create_location(info.context, input),
-            lambda row: LocationPayload(location=row, errors=[]),
-            lambda errors: LocationPayload(location=None, errors=errors),
+            *payload_of(LocationPayload, "location"),
         )
 
     @strawberry.mutation(description="Add a contact person to a customer.")
@@ -450,8 +448,7 @@ class CoreMutation:
         return await run_mutation(
             info,
             lambda: customer_resolvers.create_contact(info.context, input),
-            lambda row: ContactPayload(contact=row, errors=[]),
-            lambda errors: ContactPayload(contact=None, errors=errors),
+            *payload_of(ContactPayload, "contact"),
         )
 
     @strawberry.mutation(description="Record a piece of equipment at a location.")
@@ -459,8 +456,7 @@ class CoreMutation:
         return await run_mutation(
             info,
             lambda: customer_resolvers.create_asset(info.context, input),
-            lambda row: AssetPayload(asset=row, errors=[]),
-            lambda errors: AssetPayload(asset=None, errors=errors),
+            *payload_of(AssetPayload, "asset"),
         )
 
     @strawberry.mutation(description="Add a technician profile.")
@@ -470,8 +466,7 @@ class CoreMutation:
         return await run_mutation(
             info,
             lambda: crew_resolvers.create_technician(info.context, input),
-            lambda row: TechnicianPayload(technician=row, errors=[]),
-            lambda errors: TechnicianPayload(technician=None, errors=errors),
+            *payload_of(TechnicianPayload, "technician"),
         )
 
     @strawberry.mutation(description="Edit a technician profile.")
@@ -481,8 +476,7 @@ class CoreMutation:
         return await run_mutation(
             info,
             lambda: crew_resolvers.update_technician(info.context, input, is_set),
-            lambda row: TechnicianPayload(technician=row, errors=[]),
-            lambda errors: TechnicianPayload(technician=None, errors=errors),
+            *payload_of(TechnicianPayload, "technician"),
         )
 
     @strawberry.mutation(description="Create a crew of technicians.")
@@ -490,8 +484,7 @@ class CoreMutation:
         return await run_mutation(
             info,
             lambda: crew_resolvers.create_crew(info.context, input),
-            lambda row: CrewPayload(crew=row, errors=[]),
-            lambda errors: CrewPayload(crew=None, errors=errors),
+            *payload_of(CrewPayload, "crew"),
         )
 
     @strawberry.mutation(description="Add a user to the company (admins only).")
@@ -499,8 +492,7 @@ class CoreMutation:
         return await run_mutation(
             info,
             lambda: tenant_resolvers.create_user(info.context, input),
-            lambda row: UserPayload(user=row, errors=[]),
-            lambda errors: UserPayload(user=None, errors=errors),
+            *payload_of(UserPayload, "user"),
         )
 
     @strawberry.mutation(description="Sign in with email and password; returns a bearer token.")

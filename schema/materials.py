@@ -23,6 +23,7 @@ from schema.common import (
     is_set,
     make_connection,
     page_args,
+    payload_of,
     run_mutation,
 )
 from schema.crew import Technician
@@ -657,8 +658,7 @@ def _reservation(info: Info, work: Any) -> Any:
     return run_mutation(
         info,
         work,
-        lambda row: ReservationPayload(reservation=row, errors=[]),
-        lambda errors: ReservationPayload(reservation=None, errors=errors),
+        *payload_of(ReservationPayload, "reservation"),
     )
 
 
@@ -666,8 +666,7 @@ def _purchase_order(info: Info, work: Any) -> Any:
     return run_mutation(
         info,
         work,
-        lambda row: PurchaseOrderPayload(purchase_order=row, errors=[]),
-        lambda errors: PurchaseOrderPayload(purchase_order=None, errors=errors),
+        *payload_of(PurchaseOrderPayload, "purchase_order"),
     )
 
 
@@ -717,8 +716,7 @@ class MaterialsMutation:
         return await run_mutation(  # type: ignore[no-any-return]
             info,
             lambda: resolvers.reorder_line_items(info.context, input),
-            lambda row: LineItemsReorderPayload(job=row, errors=[]),
-            lambda errors: LineItemsReorderPayload(job=None, errors=errors),
+            *payload_of(LineItemsReorderPayload, "job"),
         )
 
     @strawberry.mutation(description="Add an inventory item; CONFLICT when the SKU is taken.")
@@ -728,8 +726,7 @@ class MaterialsMutation:
         return await run_mutation(  # type: ignore[no-any-return]
             info,
             lambda: stock.create_inventory_item(info.context, input),
-            lambda row: InventoryItemPayload(inventory_item=row, errors=[]),
-            lambda errors: InventoryItemPayload(inventory_item=None, errors=errors),
+            *payload_of(InventoryItemPayload, "inventory_item"),
         )
 
     @strawberry.mutation(description="Add a warehouse or a technician's truck.")
@@ -739,8 +736,7 @@ class MaterialsMutation:
         return await run_mutation(  # type: ignore[no-any-return]
             info,
             lambda: stock.create_stock_location(info.context, input),
-            lambda row: StockLocationPayload(stock_location=row, errors=[]),
-            lambda errors: StockLocationPayload(stock_location=None, errors=errors),
+            *payload_of(StockLocationPayload, "stock_location"),
         )
 
     @strawberry.mutation(
@@ -751,8 +747,7 @@ class MaterialsMutation:
         return await run_mutation(  # type: ignore[no-any-return]
             info,
             lambda: stock.adjust_stock(info.context, input),
-            lambda row: StockLevelPayload(stock_level=row, errors=[]),
-            lambda errors: StockLevelPayload(stock_level=None, errors=errors),
+            *payload_of(StockLevelPayload, "stock_level"),
         )
 
     @strawberry.mutation(
@@ -783,8 +778,7 @@ class MaterialsMutation:
         return await run_mutation(  # type: ignore[no-any-return]
             info,
             lambda: stock.create_vendor(info.context, input),
-            lambda row: VendorPayload(vendor=row, errors=[]),
-            lambda errors: VendorPayload(vendor=None, errors=errors),
+            *payload_of(VendorPayload, "vendor"),
         )
 
     @strawberry.mutation(description="Draft a purchase order; it gets the next P- number.")

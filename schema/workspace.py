@@ -24,6 +24,7 @@ from schema.common import (
     UserError,
     global_id,
     make_connection,
+    payload_of,
     run_mutation,
 )
 from schema.crew import Technician
@@ -367,8 +368,7 @@ class WorkspaceMutation:
         return await run_mutation(
             info,
             lambda: resolvers.add_note(info.context, input),
-            lambda row: NotePayload(note=row, errors=[]),
-            lambda errors: NotePayload(note=None, errors=errors),
+            *payload_of(NotePayload, "note"),
         )
 
     @strawberry.mutation(description="Send a message to the customer of a job.")
@@ -376,8 +376,7 @@ class WorkspaceMutation:
         return await run_mutation(
             info,
             lambda: resolvers.send_message(info.context, input),
-            lambda row: MessagePayload(message=row, errors=[]),
-            lambda errors: MessagePayload(message=None, errors=errors),
+            *payload_of(MessagePayload, "message"),
         )
 
     @strawberry.mutation(description="Log a message the customer sent.")
@@ -385,8 +384,7 @@ class WorkspaceMutation:
         return await run_mutation(
             info,
             lambda: resolvers.record_inbound_message(info.context, input),
-            lambda row: MessagePayload(message=row, errors=[]),
-            lambda errors: MessagePayload(message=None, errors=errors),
+            *payload_of(MessagePayload, "message"),
         )
 
     @strawberry.mutation(description="Report an incident.")
@@ -394,8 +392,7 @@ class WorkspaceMutation:
         return await run_mutation(
             info,
             lambda: resolvers.report_incident(info.context, input),
-            lambda row: IncidentPayload(incident=row, errors=[]),
-            lambda errors: IncidentPayload(incident=None, errors=errors),
+            *payload_of(IncidentPayload, "incident"),
         )
 
     @strawberry.mutation(description="Resolve an incident.")
@@ -403,8 +400,7 @@ class WorkspaceMutation:
         return await run_mutation(
             info,
             lambda: resolvers.resolve_incident(info.context, input),
-            lambda row: IncidentPayload(incident=row, errors=[]),
-            lambda errors: IncidentPayload(incident=None, errors=errors),
+            *payload_of(IncidentPayload, "incident"),
         )
 
     @strawberry.mutation(description="Record time on a job; OVERLAP if it overlaps another entry.")
@@ -412,8 +408,7 @@ class WorkspaceMutation:
         return await run_mutation(
             info,
             lambda: resolvers.create_time_entry(info.context, input),
-            lambda row: TimeEntryPayload(time_entry=row, errors=[]),
-            lambda errors: TimeEntryPayload(time_entry=None, errors=errors),
+            *payload_of(TimeEntryPayload, "time_entry"),
         )
 
     @strawberry.mutation(description="Approve time entries for labor costing.")
@@ -434,8 +429,7 @@ class WorkspaceMutation:
         return await run_mutation(
             info,
             lambda: resolvers.add_dependency(info.context, input),
-            lambda row: JobDependencyPayload(job=row, errors=[]),
-            lambda errors: JobDependencyPayload(job=None, errors=errors),
+            *payload_of(JobDependencyPayload, "job"),
         )
 
     @strawberry.mutation(description="Stop a job waiting on another job.")
@@ -445,6 +439,5 @@ class WorkspaceMutation:
         return await run_mutation(
             info,
             lambda: resolvers.remove_dependency(info.context, input),
-            lambda row: JobDependencyPayload(job=row, errors=[]),
-            lambda errors: JobDependencyPayload(job=None, errors=errors),
+            *payload_of(JobDependencyPayload, "job"),
         )
