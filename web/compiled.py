@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -297,6 +297,17 @@ class Compiler:
                     raise NotCompilable("fragment on another type")
                 self._collect(fragment.selection_set, type_name, fields, seen)
 
+    def fields(
+        self, selection_set: SelectionSetNode | None, type_name: str
+    ) -> Iterator[tuple[str, str, SelectionSetNode | None]]:
+        """(response key, field name, merged sub-selection) of each selected field; fields
+        with arguments are beyond the compiler."""
+        for key, nodes in self.collect(selection_set, type_name).items():
+            name = nodes[0].name.value
+            if any(n.name.value != name or n.arguments for n in nodes):
+                raise NotCompilable("arguments")
+            yield key, name, self.merged(nodes)
+
     @staticmethod
     def merged(nodes: list[FieldNode]) -> SelectionSetNode | None:
         sets = [n.selection_set for n in nodes if n.selection_set is not None]
@@ -310,19 +321,16 @@ class Compiler:
         if spec is None:
             raise NotCompilable(type_name)
         parts: list[str] = []
-        for key, nodes in self.collect(selection_set, type_name).items():
-            name = nodes[0].name.value
-            if any(n.name.value != name or n.arguments for n in nodes):
-                raise NotCompilable("arguments")
+        for key, name, selection in self.fields(selection_set, type_name):
             parts.append(_literal(key))
             if name == "__typename":
                 parts.append(_literal(type_name))
             elif name in spec.scalars:
-                if any(n.selection_set is not None for n in nodes):
+                if selection is not None:
                     raise NotCompilable("selection on a scalar")
                 parts.append(spec.scalars[name](a))
             elif name in spec.relations:
-                parts.append(self.relation(spec.relations[name], a, self.merged(nodes)))
+                parts.append(self.relation(spec.relations[name], a, selection))
             else:
                 raise NotCompilable(f"{type_name}.{name}")
         if len(parts) > 100:
@@ -402,21 +410,25 @@ def _resolve(spec: Any, variables: dict[str, Any], types: dict[str, tuple[str, b
     return found
 
 
+def _require_variable_type(
+    argument: Any, types: dict[str, tuple[str, bool]], expected: str
+) -> None:
+    """An argument given as a variable must be declared of the type the compiled SQL casts to."""
+    variable = argument is not None and argument[0] == "variable"
+    if variable and types.get(argument[1], ("", False))[0] != expected:
+        raise NotCompilable(f"{expected} variable type")
+
+
 def _compile_board(
     compiler: Compiler, field: FieldNode, types: dict[str, tuple[str, bool]]
 ) -> Plan:
     if {a.name.value for a in field.arguments or ()} != {"date"}:
         raise NotCompilable("dispatchBoard arguments")
     date_arg = _argument(field, "date")
-    if date_arg[0] == "variable" and types.get(date_arg[1], ("",))[0] != "Date":
-        raise NotCompilable("date variable type")
+    _require_variable_type(date_arg, types, "Date")
     parts: list[str] = []
-    for key, nodes in compiler.collect(field.selection_set, "DispatchBoard").items():
-        name = nodes[0].name.value
-        if any(n.name.value != name or n.arguments for n in nodes):
-            raise NotCompilable("arguments")
+    for key, name, selection in compiler.fields(field.selection_set, "DispatchBoard"):
         parts.append(_literal(key))
-        selection = compiler.merged(nodes)
         if name == "__typename":
             parts.append("'DispatchBoard'")
         elif name == "date":
@@ -467,12 +479,8 @@ SELECT json_build_object('data', json_build_object({_literal(key)},
 
 def _lanes(compiler: Compiler, selection_set: SelectionSetNode | None) -> str:
     parts: list[str] = []
-    for key, nodes in compiler.collect(selection_set, "BoardLane").items():
-        name = nodes[0].name.value
-        if any(n.name.value != name or n.arguments for n in nodes):
-            raise NotCompilable("arguments")
+    for key, name, selection in compiler.fields(selection_set, "BoardLane"):
         parts.append(_literal(key))
-        selection = compiler.merged(nodes)
         if name == "__typename":
             parts.append("'BoardLane'")
         elif name == "technician":
@@ -508,19 +516,10 @@ def _compile_jobs(
     if {a.name.value for a in field.arguments or ()} - {"first"}:
         raise NotCompilable("jobs arguments")
     first_arg = _argument(field, "first")
-    if (
-        first_arg is not None
-        and first_arg[0] == "variable"
-        and types.get(first_arg[1], ("",))[0] != "Int"
-    ):
-        raise NotCompilable("first variable type")
+    _require_variable_type(first_arg, types, "Int")
     parts: list[str] = []
-    for key, nodes in compiler.collect(field.selection_set, "JobConnection").items():
-        name = nodes[0].name.value
-        if any(n.name.value != name or n.arguments for n in nodes):
-            raise NotCompilable("arguments")
+    for key, name, selection in compiler.fields(field.selection_set, "JobConnection"):
         parts.append(_literal(key))
-        selection = compiler.merged(nodes)
         if name == "__typename":
             parts.append("'JobConnection'")
         elif name == "nodes":
@@ -568,17 +567,14 @@ SELECT json_build_object('data', json_build_object({_literal(key)},
 
 def _edges(compiler: Compiler, selection_set: SelectionSetNode | None) -> str:
     parts: list[str] = []
-    for key, nodes in compiler.collect(selection_set, "JobEdge").items():
-        name = nodes[0].name.value
-        if any(n.name.value != name or n.arguments for n in nodes):
-            raise NotCompilable("arguments")
+    for key, name, selection in compiler.fields(selection_set, "JobEdge"):
         parts.append(_literal(key))
         if name == "__typename":
             parts.append("'JobEdge'")
         elif name == "cursor":
             parts.append(_cursor("e"))
         elif name == "node":
-            parts.append(compiler.obj("Job", "e", compiler.merged(nodes)))
+            parts.append(compiler.obj("Job", "e", selection))
         else:
             raise NotCompilable(f"JobEdge.{name}")
     return (
