@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from graphql import GraphQLError
-from sqlalchemy import ColumnElement, DateTime, Select, func, select, tuple_
+from sqlalchemy import ColumnElement, DateTime, Select, Table, func, select, tuple_
 from sqlalchemy.engine import Row
 
 from db.auth import Viewer
@@ -61,6 +61,21 @@ def parse_id(value: str | None, expected: str | tuple[str, ...], *field: str) ->
             *field,
         )
     return parsed[1]
+
+
+async def id_in_company(
+    ctx: Context, table: Table, gid: str, type_name: str, missing: str, *field: str
+) -> int:
+    """The row id behind a global id, if the row is in the viewer's company; NOT_FOUND
+    (`missing`, on `field`) otherwise, the same for another company's row as for none."""
+    viewer = require_viewer(ctx)
+    row_id = parse_id(gid, type_name, *field)
+    found = await ctx.db.scalar(
+        select(table.c.id).where(table.c.id == row_id, table.c.company_id == viewer.company_id)
+    )
+    if found is None:
+        raise fail(ErrorCode.NOT_FOUND, missing, *field)
+    return row_id
 
 
 def parse_query_id(value: str, expected: str, field: str) -> int | None:

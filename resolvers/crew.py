@@ -18,6 +18,7 @@ from resolvers.common import (
     check_lat_lng,
     clean_text,
     count_rows,
+    id_in_company,
     keyset_page,
     parse_id,
     require_role,
@@ -100,13 +101,7 @@ def _cost(value: Decimal | None) -> Decimal | None:
 async def _technician_user(ctx: Context, gid: str | None) -> int | None:
     if gid is None:
         return None
-    viewer = require_viewer(ctx)
-    user_id = parse_id(gid, "User", "input", "userId")
-    found = await ctx.db.scalar(
-        select(users.c.id).where(users.c.id == user_id, users.c.company_id == viewer.company_id)
-    )
-    if found is None:
-        raise fail(ErrorCode.NOT_FOUND, "No such user.", "input", "userId")
+    user_id = await id_in_company(ctx, users, gid, "User", "No such user.", "input", "userId")
     linked = await ctx.db.scalar(select(technicians.c.id).where(technicians.c.user_id == user_id))
     if linked is not None:
         raise fail(

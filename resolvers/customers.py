@@ -15,6 +15,7 @@ from resolvers.common import (
     check_lat_lng,
     clean_text,
     count_rows,
+    id_in_company,
     keyset_page,
     parse_id,
     require_role,
@@ -90,16 +91,7 @@ async def update_customer(ctx: Context, data: Any, is_set: Any) -> Row[Any]:
 
 
 async def customer_id_in_company(ctx: Context, gid: str, *field: str) -> int:
-    viewer = require_viewer(ctx)
-    customer_id = parse_id(gid, "Customer", *field)
-    found = await ctx.db.scalar(
-        select(customers.c.id).where(
-            customers.c.id == customer_id, customers.c.company_id == viewer.company_id
-        )
-    )
-    if found is None:
-        raise fail(ErrorCode.NOT_FOUND, "No such customer.", *field)
-    return customer_id
+    return await id_in_company(ctx, customers, gid, "Customer", "No such customer.", *field)
 
 
 async def create_location(ctx: Context, data: Any) -> Row[Any]:
@@ -151,14 +143,9 @@ async def create_contact(ctx: Context, data: Any) -> Row[Any]:
 
 async def create_asset(ctx: Context, data: Any) -> Row[Any]:
     viewer = require_role(ctx, *OFFICE_ROLES)
-    location_id = parse_id(data.location_id, "Location", "input", "locationId")
-    found = await ctx.db.scalar(
-        select(locations.c.id).where(
-            locations.c.id == location_id, locations.c.company_id == viewer.company_id
-        )
+    location_id = await id_in_company(
+        ctx, locations, data.location_id, "Location", "No such location.", "input", "locationId"
     )
-    if found is None:
-        raise fail(ErrorCode.NOT_FOUND, "No such location.", "input", "locationId")
     return (
         await ctx.db.execute(
             insert(assets)

@@ -31,6 +31,7 @@ from resolvers.common import (
     PageArgs,
     clean_text,
     count_rows,
+    id_in_company,
     keyset_page,
     parse_id,
     parse_query_id,
@@ -240,14 +241,9 @@ async def create_job(ctx: Context, data: Any) -> Row[Any]:
     priority = _check_choice(data.priority, PRIORITIES, "input", "priority")
     source = _check_choice(data.source, SOURCES, "input", "source")
     billing_type = _check_choice(data.billing_type, BILLING_TYPES, "input", "billingType")
-    customer_id = parse_id(data.customer_id, "Customer", "input", "customerId")
-    exists_customer = await ctx.db.scalar(
-        select(customers.c.id).where(
-            customers.c.id == customer_id, customers.c.company_id == viewer.company_id
-        )
+    customer_id = await id_in_company(
+        ctx, customers, data.customer_id, "Customer", "No such customer.", "input", "customerId"
     )
-    if exists_customer is None:
-        raise fail(ErrorCode.NOT_FOUND, "No such customer.", "input", "customerId")
     location_id, contact_id, asset_ids = await _customer_parts(
         ctx, customer_id, data.location_id, data.contact_id, data.asset_ids
     )

@@ -36,6 +36,7 @@ from resolvers.common import (
     PageArgs,
     clean_text,
     count_rows,
+    id_in_company,
     keyset_page,
     parse_id,
     require_role,
@@ -536,14 +537,9 @@ async def _po_lines(ctx: Context, job: Row[Any] | None, lines: list[Any]) -> lis
 
 async def create_purchase_order(ctx: Context, data: Any) -> Row[Any]:
     viewer = require_role(ctx, *OFFICE_ROLES)
-    vendor_id = parse_id(data.vendor_id, "Vendor", "input", "vendorId")
-    vendor = await ctx.db.scalar(
-        select(vendors.c.id).where(
-            vendors.c.id == vendor_id, vendors.c.company_id == viewer.company_id
-        )
+    vendor = await id_in_company(
+        ctx, vendors, data.vendor_id, "Vendor", "No such vendor.", "input", "vendorId"
     )
-    if vendor is None:
-        raise fail(ErrorCode.NOT_FOUND, "No such vendor.", "input", "vendorId")
     location = await _stock_location(ctx, data.stock_location_id, "input", "stockLocationId")
     job = None
     if data.job_id is not None:
